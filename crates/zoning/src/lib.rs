@@ -1,0 +1,22 @@
+//! Daftar's zoning engine: the detailed plan as data, instruction sheets, plan checks of designs
+//! and drawings, import of parcel and zone maps, spatial lookup and a synthetic city.
+//!
+//! The library does no I/O: plan files, maps and drawings come in as text or bytes and results
+//! go out as values, so the same engine serves the web application, the command line, batch
+//! sweeps and tests, and a sheet computed anywhere is reproducible everywhere.
+//!
+//! Rule arithmetic is exact ([`rust_decimal::Decimal`]); floating point is confined to geometry
+//! and crosses into the rules only through explicit rounding (see [`num`]).
+
+pub mod check;
+pub mod explain;
+pub mod num;
+pub mod plan;
+pub mod sheet;
+
+pub use check::{
+    CheckError, Design, DesignError, Level, PlanCheck, RuleVerdict, Verdict, plan_check,
+};
+pub use explain::{Explanation, Quantity, RuleId};
+pub use plan::{DEMO_RULES_TOML, Frontage, Parcel, PlanError, PlanRules, Use, Zone, ZoneRules};
+pub use sheet::{InstructionSheet, SheetStatus, ZoneContext, instruction_sheet};
