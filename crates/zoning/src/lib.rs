@@ -9,10 +9,14 @@
 //! and crosses into the rules only through explicit rounding (see [`num`]).
 
 pub mod check;
+pub mod dxf_reader;
 pub mod explain;
+pub mod import;
 pub mod num;
 pub mod plan;
 pub mod sheet;
+pub mod spatial;
+pub mod synth;
 
 pub use check::{
     CheckError, Design, DesignError, Level, PlanCheck, RuleVerdict, Verdict, plan_check,
