@@ -418,6 +418,27 @@ fn shape_of(e: &EntityType) -> Shape {
     }
 }
 
+/// The DXF parser reads any text without group codes as an empty drawing; a file that is not
+/// a drawing at all must be reported as unreadable rather than as a drawing missing its layers.
+fn looks_like_dxf(bytes: &[u8]) -> bool {
+    if bytes.starts_with(b"AutoCAD Binary DXF") {
+        return true;
+    }
+    let head = &bytes[..bytes.len().min(4096)];
+    let text = String::from_utf8_lossy(head);
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    // Leading 999 comment pairs, then group code 0 with SECTION.
+    loop {
+        match lines.next() {
+            Some("999") => {
+                lines.next();
+            }
+            Some("0") => return lines.next() == Some("SECTION"),
+            _ => return false,
+        }
+    }
+}
+
 /// Reads a design from DXF bytes. Depths are measured perpendicular to the `FRONTAGE` line;
 /// stalls are checked against the plan's stall size.
 pub fn read_design(bytes: &[u8], parking: &ParkingRules) -> Result<DrawingDesign, DrawingError> {
@@ -435,6 +456,12 @@ pub fn read_design(bytes: &[u8], parking: &ParkingRules) -> Result<DrawingDesign
                 "the file is larger than {} MiB",
                 MAX_DRAWING_BYTES / (1024 * 1024)
             ),
+        ));
+    }
+    if !looks_like_dxf(bytes) {
+        return Err(refuse(
+            ProblemCode::Unreadable,
+            "not a DXF file: it does not start with a SECTION".into(),
         ));
     }
     let mut cursor = std::io::Cursor::new(bytes);

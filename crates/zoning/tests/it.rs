@@ -748,3 +748,618 @@ fn invalid_designs_are_errors_not_verdicts() {
         ))
     ));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Drawings
+// ---------------------------------------------------------------------------------------------
+
+mod drawings {
+    use super::*;
+    use daftar_zoning::dxf_reader::{ProblemCode, read_design};
+    use dxf::entities::{Entity, EntityType, Line, LwPolyline};
+    use dxf::enums::AcadVersion;
+    use dxf::{Drawing, LwPolylineVertex, Point};
+
+    /// Map coordinates of the parcel's south-west corner: large numbers, as in real drawings.
+    const X0: f64 = 531_200.0;
+    const Y0: f64 = 3_951_400.0;
+
+    pub struct Sketch {
+        drawing: Drawing,
+    }
+
+    impl Sketch {
+        pub fn new() -> Sketch {
+            let mut drawing = Drawing::new();
+            // A new drawing saves as R12, which has no LWPOLYLINE: they would vanish on save.
+            drawing.header.version = AcadVersion::R2000;
+            Sketch { drawing }
+        }
+
+        pub fn poly(mut self, layer: &str, pts: &[(f64, f64)], closed: bool) -> Sketch {
+            self.poly_bulged(
+                layer,
+                &pts.iter().map(|&(x, y)| (x, y, 0.0)).collect::<Vec<_>>(),
+                closed,
+            );
+            self
+        }
+
+        fn poly_bulged(&mut self, layer: &str, pts: &[(f64, f64, f64)], closed: bool) {
+            let mut p = LwPolyline::default();
+            p.set_is_closed(closed);
+            for &(x, y, bulge) in pts {
+                p.vertices.push(LwPolylineVertex {
+                    x: X0 + x,
+                    y: Y0 + y,
+                    bulge,
+                    ..Default::default()
+                });
+            }
+            let mut e = Entity::new(EntityType::LwPolyline(p));
+            e.common.layer = layer.to_owned();
+            self.drawing.add_entity(e);
+        }
+
+        pub fn arc_outline(mut self, layer: &str, pts: &[(f64, f64, f64)]) -> Sketch {
+            self.poly_bulged(layer, pts, true);
+            self
+        }
+
+        pub fn rect(self, layer: &str, x0: f64, y0: f64, x1: f64, y1: f64) -> Sketch {
+            self.poly(layer, &[(x0, y0), (x1, y0), (x1, y1), (x0, y1)], true)
+        }
+
+        pub fn line(mut self, layer: &str, a: (f64, f64), b: (f64, f64)) -> Sketch {
+            let mut e = Entity::new(EntityType::Line(Line::new(
+                Point::new(X0 + a.0, Y0 + a.1, 0.0),
+                Point::new(X0 + b.0, Y0 + b.1, 0.0),
+            )));
+            e.common.layer = layer.to_owned();
+            self.drawing.add_entity(e);
+            self
+        }
+
+        pub fn bytes(&self) -> Vec<u8> {
+            let mut buf = Vec::new();
+            self.drawing
+                .save(&mut buf)
+                .expect("an in-memory drawing saves");
+            buf
+        }
+
+        pub fn into_r12_bytes(mut self) -> Vec<u8> {
+            self.drawing.header.version = AcadVersion::R12;
+            self.bytes()
+        }
+    }
+
+    /// R121, 400 m² (16 m frontage on a 12 m street, depth 25): 4 floors, max footprint 240,
+    /// max total 960, max depth 17, floors not purchasable.
+    pub fn r121_parcel() -> Parcel {
+        parcel(
+            dec!(400),
+            dec!(25),
+            1,
+            vec![frontage(dec!(16), dec!(12), dec!(12))],
+        )
+    }
+
+    /// `floors` residential levels of 12 × 15 m (180 m², one 168 m² unit each) over a parking
+    /// basement with eight 2.5 × 5 m stalls.
+    pub fn building(floors: usize) -> Sketch {
+        let mut s = Sketch::new()
+            .rect("PARCEL", 0.0, 0.0, 16.0, 25.0)
+            .line("FRONTAGE", (0.0, 0.0), (16.0, 0.0))
+            .rect("L-01-PRK", 0.0, 0.0, 16.0, 25.0)
+            .rect("Labels", 1.0, 1.0, 2.0, 2.0);
+        for level in 0..floors {
+            s = s
+                .rect(&format!("L+{level:02}-RES"), 2.0, 0.0, 14.0, 15.0)
+                .rect(&format!("L+{level:02}-UNIT"), 2.0, 0.0, 14.0, 14.0);
+        }
+        for i in 0..8 {
+            let x = 1.0 + 2.5 * f64::from(i);
+            s = s.rect("PARKING", x, 18.0, x + 2.5, 23.0);
+        }
+        s
+    }
+
+    fn codes(bytes: &[u8]) -> Vec<ProblemCode> {
+        match read_design(bytes, &rules().parking) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.reasons.iter().map(|r| r.code).collect(),
+        }
+    }
+
+    #[test]
+    fn compliant_drawing_is_accepted() {
+        let read = read_design(&building(4).bytes(), &rules().parking).expect("readable");
+        assert_eq!(read.parcel_area, dec!(400));
+        assert_eq!(read.design.parking_spaces, 8);
+        assert_eq!(read.design.levels.len(), 5);
+        let ground = &read.design.levels[1];
+        assert_eq!((ground.level, ground.use_), (0, Use::Residential));
+        assert_eq!((ground.gross_area, ground.depth), (dec!(180), dec!(15)));
+        assert_eq!(ground.units, vec![dec!(168)]);
+        let s = sheet("R121", &r121_parcel());
+        let c = plan_check(&rules(), &s, &read.design).expect("valid design");
+        assert_eq!(c.overall, Verdict::Accepted, "{:#?}", c.verdicts);
+    }
+
+    #[test]
+    fn one_level_too_many_fails_on_floors_only() {
+        let read = read_design(&building(5).bytes(), &rules().parking).expect("readable");
+        let s = sheet("R121", &r121_parcel());
+        let c = plan_check(&rules(), &s, &read.design).expect("valid design");
+        assert_eq!(c.overall, Verdict::NotAccepted);
+        let failing: Vec<(RuleId, String)> = c
+            .verdicts
+            .iter()
+            .filter(|v| v.verdict != Verdict::Accepted)
+            .map(|v| (v.rule, v.message_key.clone()))
+            .collect();
+        assert_eq!(
+            failing,
+            vec![(RuleId::Floors, "floors.too_many_floors".to_owned())]
+        );
+    }
+
+    #[test]
+    fn arcs_in_outlines_are_measured() {
+        // Ground floor 12 × 10 m with a half-round bay of radius 6 m at the back:
+        // 120 + π × 36 / 2 ≈ 176.55 m², depth 16 m.
+        let s = Sketch::new()
+            .rect("PARCEL", 0.0, 0.0, 16.0, 25.0)
+            .line("FRONTAGE", (0.0, 0.0), (16.0, 0.0))
+            .arc_outline(
+                "L+00-OFF",
+                &[
+                    (2.0, 0.0, 0.0),
+                    (14.0, 0.0, 0.0),
+                    (14.0, 10.0, 1.0),
+                    (2.0, 10.0, 0.0),
+                ],
+            );
+        let read = read_design(&s.bytes(), &rules().parking).expect("readable");
+        let l = &read.design.levels[0];
+        assert_eq!(l.gross_area, dec!(176.55));
+        assert_eq!(l.depth, dec!(16));
+    }
+
+    #[test]
+    fn broken_drawings_are_rejected_with_every_reason() {
+        assert_eq!(
+            codes(b"this is not a drawing"),
+            vec![ProblemCode::Unreadable]
+        );
+        assert_eq!(codes(&[]), vec![ProblemCode::Unreadable]);
+
+        let broken = Sketch::new()
+            .poly("PARCEL", &[(0.0, 0.0), (16.0, 0.0), (16.0, 25.0)], false)
+            .rect("L+00-RES", 2.0, 0.0, 14.0, 15.0)
+            .rect("L+02-UNIT", 2.0, 0.0, 14.0, 14.0)
+            .rect("PARKING", 0.0, 18.0, 2.4, 23.0)
+            .poly(
+                "PARKING",
+                &[(5.0, 18.0), (7.5, 18.0), (9.0, 23.0), (6.5, 23.0)],
+                true,
+            )
+            .rect("L+1-OFF", 0.0, 0.0, 1.0, 1.0);
+        let found = codes(&broken.bytes());
+        for expected in [
+            ProblemCode::OpenPolyline,
+            ProblemCode::MissingLayer,
+            ProblemCode::StallTooSmall,
+            ProblemCode::StallNotRectangle,
+            ProblemCode::MissingUnits,
+            ProblemCode::UnitsWithoutLevel,
+            ProblemCode::BadLayerName,
+        ] {
+            assert!(
+                found.contains(&expected),
+                "{expected:?} missing from {found:?}"
+            );
+        }
+        // Both PARCEL (only an open outline) and FRONTAGE are reported missing.
+        assert_eq!(
+            found
+                .iter()
+                .filter(|c| **c == ProblemCode::MissingLayer)
+                .count(),
+            2
+        );
+
+        let err = read_design(&broken.bytes(), &rules().parking).expect_err("rejected");
+        let small = err
+            .reasons
+            .iter()
+            .find(|r| r.code == ProblemCode::StallTooSmall)
+            .expect("stall problem");
+        assert_eq!(small.layer.as_deref(), Some("PARKING"));
+        assert!(small.detail.contains("2.4 × 5 m"), "{}", small.detail);
+        assert!(err.to_string().contains("stall_too_small"));
+    }
+
+    #[test]
+    fn empty_and_r12_drawings_have_no_levels() {
+        let found = codes(&Sketch::new().bytes());
+        assert!(found.contains(&ProblemCode::NoLevels));
+        // Saved as R12, the LWPOLYLINEs are dropped: the drawing reads as empty.
+        let found = codes(&building(4).into_r12_bytes());
+        assert!(found.contains(&ProblemCode::NoLevels), "{found:?}");
+    }
+
+    #[test]
+    fn levels_with_a_gap_or_two_uses_are_rejected() {
+        let gap = Sketch::new()
+            .rect("PARCEL", 0.0, 0.0, 16.0, 25.0)
+            .line("FRONTAGE", (0.0, 0.0), (16.0, 0.0))
+            .rect("L+00-OFF", 2.0, 0.0, 14.0, 15.0)
+            .rect("L+02-OFF", 2.0, 0.0, 14.0, 15.0);
+        assert_eq!(codes(&gap.bytes()), vec![ProblemCode::InvalidDesign]);
+        let two_uses = Sketch::new()
+            .rect("PARCEL", 0.0, 0.0, 16.0, 25.0)
+            .line("FRONTAGE", (0.0, 0.0), (16.0, 0.0))
+            .rect("L+00-OFF", 2.0, 0.0, 14.0, 15.0)
+            .rect("L+00-COM", 2.0, 0.0, 14.0, 15.0);
+        assert_eq!(
+            codes(&two_uses.bytes()),
+            vec![ProblemCode::LevelWithSeveralUses]
+        );
+    }
+
+    #[test]
+    fn depth_follows_a_rotated_frontage() {
+        // The whole plot rotated by 30°: the level is still 15 m deep.
+        let (c, s) = (30f64.to_radians().cos(), 30f64.to_radians().sin());
+        let rot = |x: f64, y: f64| (x * c - y * s, x * s + y * c);
+        let square = |x0, y0, x1, y1| vec![rot(x0, y0), rot(x1, y0), rot(x1, y1), rot(x0, y1)];
+        let sk = Sketch::new()
+            .poly("PARCEL", &square(0.0, 0.0, 16.0, 25.0), true)
+            .line("FRONTAGE", rot(0.0, 0.0), rot(16.0, 0.0))
+            .poly("L+00-OFF", &square(2.0, 0.0, 14.0, 15.0), true);
+        let read = read_design(&sk.bytes(), &rules().parking).expect("readable");
+        assert_eq!(read.design.levels[0].depth, dec!(15));
+        assert_eq!(read.design.levels[0].gross_area, dec!(180));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Import: one schema for GeoJSON and Shapefile
+// ---------------------------------------------------------------------------------------------
+
+mod shapefiles {
+    use super::*;
+    use daftar_zoning::import::{
+        parcels_from_geojson, parcels_from_shapefile, zones_from_shapefile,
+    };
+    use shapefile::dbase::{FieldName, FieldValue, Record, TableWriterBuilder};
+    use shapefile::{Point, PolygonRing, ShapeWriter, Writer};
+    use std::io::Cursor;
+
+    fn name(n: &str) -> FieldName {
+        FieldName::try_from(n).expect("a short field name")
+    }
+
+    /// Writes polygons with attributes to in-memory .shp and .dbf parts.
+    fn write(
+        table: TableWriterBuilder,
+        rows: Vec<(Vec<(f64, f64)>, Record)>,
+    ) -> (Vec<u8>, Vec<u8>) {
+        let (mut shp, mut shx, mut dbf) = (
+            Cursor::new(Vec::new()),
+            Cursor::new(Vec::new()),
+            Cursor::new(Vec::new()),
+        );
+        {
+            let mut w = Writer::new(
+                ShapeWriter::with_shx(&mut shp, &mut shx),
+                table.build_with_dest(&mut dbf),
+            );
+            for (ring, record) in &rows {
+                let pts = ring.iter().map(|&(x, y)| Point::new(x, y)).collect();
+                let poly = shapefile::Polygon::new(PolygonRing::Outer(pts));
+                w.write_shape_and_record(&poly, record).expect("writes");
+            }
+        }
+        (shp.into_inner(), dbf.into_inner())
+    }
+
+    #[test]
+    fn parcels_read_the_same_from_shapefile_and_geojson() {
+        let table = TableWriterBuilder::new()
+            .add_character_field(name("pkey"), 20)
+            .add_character_field(name("plate"), 20)
+            .add_character_field(name("district"), 20)
+            .add_numeric_field(name("deed_area"), 12, 2)
+            .add_numeric_field(name("depth"), 8, 2)
+            .add_numeric_field(name("p_value"), 12, 0)
+            .add_numeric_field(name("merged"), 4, 0)
+            .add_numeric_field(name("f1_len"), 8, 2)
+            .add_numeric_field(name("f1_exist"), 8, 2)
+            .add_numeric_field(name("f1_appr"), 8, 2)
+            .add_numeric_field(name("f2_len"), 8, 2)
+            .add_numeric_field(name("f2_exist"), 8, 2)
+            .add_numeric_field(name("f2_appr"), 8, 2);
+        let mut r = Record::default();
+        let text = |s: &str| FieldValue::Character(Some(s.to_owned()));
+        r.insert("pkey".into(), text("02-000017-003"));
+        r.insert("plate".into(), text("4521/17"));
+        r.insert("district".into(), text("منطقه ۲"));
+        r.insert("deed_area".into(), FieldValue::Numeric(Some(500.0)));
+        r.insert("depth".into(), FieldValue::Numeric(Some(20.0)));
+        r.insert("p_value".into(), FieldValue::Numeric(Some(1_234_567.0)));
+        r.insert("merged".into(), FieldValue::Numeric(Some(1.0)));
+        r.insert("f1_len".into(), FieldValue::Numeric(Some(20.0)));
+        r.insert("f1_exist".into(), FieldValue::Numeric(Some(8.0)));
+        r.insert("f1_appr".into(), FieldValue::Numeric(Some(12.0)));
+        r.insert("f2_len".into(), FieldValue::Numeric(Some(25.0)));
+        r.insert("f2_exist".into(), FieldValue::Numeric(Some(10.0)));
+        r.insert("f2_appr".into(), FieldValue::Numeric(Some(16.0)));
+        let ring = vec![
+            (531_200.0, 3_951_400.0),
+            (531_200.0, 3_951_420.0),
+            (531_225.0, 3_951_420.0),
+            (531_225.0, 3_951_400.0),
+            (531_200.0, 3_951_400.0),
+        ];
+        let (shp, dbf) = write(table, vec![(ring, r)]);
+        let from_shp = parcels_from_shapefile(&shp, &dbf).expect("valid shapefile");
+
+        let geojson = r#"{"type":"FeatureCollection","features":[{"type":"Feature",
+            "geometry":{"type":"Polygon","coordinates":[[[531200,3951400],[531225,3951400],[531225,3951420],[531200,3951420],[531200,3951400]]]},
+            "properties":{"pkey":"02-000017-003","plate":"4521/17","district":"منطقه ۲","deed_area":500,"depth":20,
+            "p_value":1234567,"merged":1,"f1_len":20,"f1_exist":8,"f1_appr":12,"f2_len":25,"f2_exist":10,"f2_appr":16}}]}"#;
+        let from_json = parcels_from_geojson(geojson).expect("valid GeoJSON");
+
+        assert_eq!(from_shp.len(), 1);
+        let (a, b) = (&from_shp[0], &from_json[0]);
+        assert_eq!(
+            (
+                &a.parcel_key,
+                &a.registry_plate,
+                &a.district,
+                a.deed_area,
+                a.depth,
+                a.regional_value_p
+            ),
+            (
+                &b.parcel_key,
+                &b.registry_plate,
+                &b.district,
+                b.deed_area,
+                b.depth,
+                b.regional_value_p
+            )
+        );
+        assert_eq!(a.frontages, b.frontages);
+        use geo::Area;
+        assert_eq!(a.polygon.unsigned_area(), b.polygon.unsigned_area());
+        // The corner example of the sample plan, read from a map file.
+        let s = sheet("R121", a);
+        assert_eq!(s.net_area(), Some(dec!(391)));
+    }
+
+    #[test]
+    fn zone_shapefile_and_a_bad_record() {
+        let table = || TableWriterBuilder::new().add_character_field(name("zone"), 10);
+        let mut good = Record::default();
+        good.insert("zone".into(), FieldValue::Character(Some("M111".into())));
+        let mut bad = Record::default();
+        bad.insert("zone".into(), FieldValue::Character(None));
+        let sq = |x: f64| {
+            vec![
+                (x, 0.0),
+                (x, 100.0),
+                (x + 100.0, 100.0),
+                (x + 100.0, 0.0),
+                (x, 0.0),
+            ]
+        };
+        let (shp, dbf) = write(table(), vec![(sq(0.0), good.clone())]);
+        let zones = zones_from_shapefile(&shp, &dbf).expect("valid");
+        assert_eq!(zones[0].code, "M111");
+        let (shp, dbf) = write(table(), vec![(sq(0.0), good), (sq(100.0), bad)]);
+        let e = zones_from_shapefile(&shp, &dbf).expect_err("second record has no code");
+        assert_eq!(
+            (e.index, e.field.as_str(), e.reason.as_str()),
+            (1, "zone", "missing")
+        );
+        let e = zones_from_shapefile(b"junk", b"junk").expect_err("unreadable");
+        assert_eq!(e.field, "file");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Spatial index over the synthetic city
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn synthetic_city_sheets_through_the_spatial_index() {
+    use daftar_zoning::spatial::SpatialIndex;
+    use daftar_zoning::synth::{SynthCity, SynthConfig};
+    use geo::Centroid;
+    let city = SynthCity::generate(SynthConfig::new(11, 3000));
+    let index = SpatialIndex::new(city.parcels().collect(), city.zones.clone());
+    let plan = rules();
+    let (mut issued, mut green) = (0, 0);
+    for p in index.parcels.parcels() {
+        let c = p.polygon.centroid().expect("has a centroid");
+        assert_eq!(
+            index.parcel_at(c.x(), c.y()).map(|q| &q.parcel_key),
+            Some(&p.parcel_key)
+        );
+        let ctx = index.zone_context_for(p);
+        assert!(ctx.zone_code.is_some());
+        assert_eq!(ctx.outside_share, Decimal::ZERO);
+        let s = instruction_sheet(&plan, p, ctx);
+        match s.status {
+            SheetStatus::Issued => issued += 1,
+            SheetStatus::NoBuildingPermit => green += 1,
+            SheetStatus::NeedsReview => {}
+        }
+    }
+    assert!(issued > 2000, "{issued}");
+    assert!(green > 0);
+    let first = &index.parcels.parcels()[0];
+    let c = first.polygon.centroid().expect("has a centroid");
+    let around = index.parcels_in_box((c.x() - 1.0, c.y() - 1.0), (c.x() + 1.0, c.y() + 1.0));
+    assert_eq!(around.len(), 1);
+    assert!(index.zone_at(c.x(), c.y()).is_some());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Properties
+// ---------------------------------------------------------------------------------------------
+
+mod properties {
+    use super::*;
+    use daftar_zoning::dxf_reader::read_design;
+    use proptest::prelude::*;
+
+    const ZONES: [&str; 9] = [
+        "R111", "R112", "R121", "R122", "R131", "S111", "M111", "G111", "X1",
+    ];
+
+    fn any_decimal() -> impl Strategy<Value = Decimal> {
+        prop_oneof![
+            (-1_000_000i64..1_000_000, 0u32..4).prop_map(|(m, s)| Decimal::new(m, s)),
+            (any::<i64>(), 0u32..=28).prop_map(|(m, s)| Decimal::new(m, s)),
+            Just(Decimal::MAX),
+            Just(Decimal::MIN),
+            Just(Decimal::ZERO),
+        ]
+    }
+
+    fn any_frontage() -> impl Strategy<Value = Frontage> {
+        (any_decimal(), any_decimal(), any_decimal()).prop_map(|(l, e, a)| frontage(l, e, a))
+    }
+
+    fn any_parcel() -> impl Strategy<Value = Parcel> {
+        (
+            any_decimal(),
+            any_decimal(),
+            any::<u32>(),
+            prop::collection::vec(any_frontage(), 0..6),
+        )
+            .prop_map(|(deed, depth, merged, fs)| parcel(deed, depth, merged, fs))
+    }
+
+    fn any_level() -> impl Strategy<Value = Level> {
+        (
+            -3i32..8,
+            prop::sample::select(Use::ALL.to_vec()),
+            any_decimal(),
+            any_decimal(),
+            any_decimal(),
+            prop::collection::vec(any_decimal(), 0..4),
+        )
+            .prop_map(|(level, use_, g, f, d, units)| Level {
+                level,
+                use_,
+                gross_area: g,
+                footprint_area: f,
+                depth: d,
+                units,
+            })
+    }
+
+    fn floors(zone: &str, deed: Decimal, f: Frontage) -> Decimal {
+        sheet(zone, &parcel(deed, dec!(30), 1, vec![f]))
+            .allowed_floors()
+            .unwrap_or(Decimal::ZERO)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn larger_net_area_never_fewer_floors(
+            zone in prop::sample::select(ZONES[..7].to_vec()),
+            a in 1i64..999_999, b in 1i64..999_999,
+            len in 1i64..4000, existing in 0i64..3000, widen in 0i64..800,
+        ) {
+            // Deed areas in centi-m² below the reserve threshold; same frontage for both.
+            let (small, large) = (Decimal::new(a.min(b), 2), Decimal::new(a.max(b), 2));
+            let f = frontage(Decimal::new(len, 2), Decimal::new(existing, 2), Decimal::new(existing + widen, 2));
+            let (s1, s2) = (
+                sheet(zone, &parcel(small, dec!(30), 1, vec![f.clone()])),
+                sheet(zone, &parcel(large, dec!(30), 1, vec![f])),
+            );
+            if let (Some(n1), Some(n2)) = (s1.net_area(), s2.net_area()) {
+                prop_assert!(n1 <= n2);
+                prop_assert!(s1.allowed_floors() <= s2.allowed_floors());
+            }
+        }
+
+        #[test]
+        fn wider_approved_street_never_fewer_floors(
+            zone in prop::sample::select(ZONES[..7].to_vec()),
+            deed in 1i64..999_999, len in 1i64..4000,
+            w1 in 0i64..4000, w2 in 0i64..4000,
+        ) {
+            // The street is already built to its approved width, so no land is lost: only the
+            // street condition of rule 3 changes (see widening_can_cost_a_floor_through_the_net_area).
+            let (narrow, wide) = (Decimal::new(w1.min(w2), 2), Decimal::new(w1.max(w2), 2));
+            let deed = Decimal::new(deed, 2);
+            let len = Decimal::new(len, 2);
+            prop_assert!(
+                floors(zone, deed, frontage(len, narrow, narrow))
+                    <= floors(zone, deed, frontage(len, wide, wide))
+            );
+        }
+
+        #[test]
+        fn no_parcel_makes_the_engine_panic(
+            p in any_parcel(),
+            zone in prop::sample::select(ZONES.to_vec()),
+            share in any_decimal(),
+            levels in prop::collection::vec(any_level(), 0..7),
+            spaces in any::<u32>(),
+        ) {
+            let ctx = ZoneContext {
+                zone_code: Some(zone.to_owned()),
+                zones_involved: vec![zone.to_owned()],
+                outside_share: share,
+            };
+            let s = instruction_sheet(&rules(), &p, ctx);
+            if s.status == SheetStatus::Issued {
+                let f = s.figures.as_ref().expect("an issued sheet has figures");
+                prop_assert!(f.net_area.result > Decimal::ZERO);
+                prop_assert!(f.allowed_floors.result >= Decimal::ONE);
+            } else {
+                prop_assert!(!s.notes.is_empty());
+            }
+            let design = Design { levels, parking_spaces: spaces };
+            if let Ok(c) = plan_check(&rules(), &s, &design) {
+                prop_assert!(c.purchased_area >= Decimal::ZERO);
+                prop_assert!(!c.verdicts.is_empty());
+            }
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_crash_the_drawing_reader(bytes in prop::collection::vec(any::<u8>(), 0..2048)) {
+            let _ = read_design(&bytes, &rules().parking);
+        }
+
+        #[test]
+        fn damaged_drawings_never_crash_the_drawing_reader(
+            cuts in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+        ) {
+            let mut bytes = drawings::building(2).bytes();
+            for (at, b) in cuts {
+                let i = at.index(bytes.len());
+                bytes[i] = b;
+            }
+            let _ = read_design(&bytes, &rules().parking);
+        }
+
+        #[test]
+        fn arbitrary_text_never_crashes_the_importers(text in ".{0,400}", bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+            let _ = daftar_zoning::import::parcels_from_geojson(&text);
+            let _ = daftar_zoning::import::zones_from_geojson(&text);
+            let _ = daftar_zoning::import::parcels_from_shapefile(&bytes, &bytes);
+        }
+    }
+}
