@@ -1,0 +1,317 @@
+//! The one place that decides who may do what.
+//!
+//! Use cases ask [`require`] for a [`Permission`]; the web layer asks [`route_access`] for the
+//! rule of the route it is serving and [`decide`] for the verdict. A route with no rule in
+//! [`ROUTES`] is refused by the web layer, and a test walks every route against every role.
+
+use daftar_types::Lang;
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::error::AppError;
+
+/// The roles of SYSTEM.md. Office roles are bound to one office, district roles to one
+/// district, municipality roles to the whole city.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Citizen,
+    OfficeLicenseHolder,
+    OfficeTechnicalManager,
+    OfficeExpert,
+    DistrictReviewer,
+    DistrictPermitApprover,
+    LicensingCommittee,
+    BoardMember,
+    ReserveLandCommission,
+    Finance,
+    Supervisor,
+    Admin,
+    Agency,
+    Professional,
+}
+
+/// Where a role applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopeKind {
+    None,
+    Office,
+    District,
+    City,
+}
+
+impl Role {
+    pub const ALL: [Role; 14] = [
+        Role::Citizen,
+        Role::OfficeLicenseHolder,
+        Role::OfficeTechnicalManager,
+        Role::OfficeExpert,
+        Role::DistrictReviewer,
+        Role::DistrictPermitApprover,
+        Role::LicensingCommittee,
+        Role::BoardMember,
+        Role::ReserveLandCommission,
+        Role::Finance,
+        Role::Supervisor,
+        Role::Admin,
+        Role::Agency,
+        Role::Professional,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Citizen => "citizen",
+            Role::OfficeLicenseHolder => "office_license_holder",
+            Role::OfficeTechnicalManager => "office_technical_manager",
+            Role::OfficeExpert => "office_expert",
+            Role::DistrictReviewer => "district_reviewer",
+            Role::DistrictPermitApprover => "district_permit_approver",
+            Role::LicensingCommittee => "licensing_committee",
+            Role::BoardMember => "board_member",
+            Role::ReserveLandCommission => "reserve_land_commission",
+            Role::Finance => "finance",
+            Role::Supervisor => "supervisor",
+            Role::Admin => "admin",
+            Role::Agency => "agency",
+            Role::Professional => "professional",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|role| role.code() == code)
+    }
+
+    pub fn scope(self) -> ScopeKind {
+        match self {
+            Role::Citizen | Role::Agency | Role::Professional => ScopeKind::None,
+            Role::OfficeLicenseHolder | Role::OfficeTechnicalManager | Role::OfficeExpert => {
+                ScopeKind::Office
+            }
+            Role::DistrictReviewer | Role::DistrictPermitApprover => ScopeKind::District,
+            Role::LicensingCommittee
+            | Role::BoardMember
+            | Role::ReserveLandCommission
+            | Role::Finance
+            | Role::Supervisor
+            | Role::Admin => ScopeKind::City,
+        }
+    }
+
+    /// Roles held by staff accounts (password sign-in), as opposed to citizens and agencies.
+    pub fn is_staff(self) -> bool {
+        !matches!(self, Role::Citizen | Role::Agency)
+    }
+
+    pub fn name(self, lang: Lang) -> &'static str {
+        let (fa, en) = match self {
+            Role::Citizen => ("شهروند", "Citizen"),
+            Role::OfficeLicenseHolder => ("صاحب امتیاز دفتر", "Office license holder"),
+            Role::OfficeTechnicalManager => ("مدیر فنی دفتر", "Office technical manager"),
+            Role::OfficeExpert => ("کارشناس دفتر", "Office expert"),
+            Role::DistrictReviewer => ("کارشناس بررسی منطقه", "District reviewer"),
+            Role::DistrictPermitApprover => ("تأییدکنندهٔ پروانهٔ منطقه", "District permit approver"),
+            Role::LicensingCommittee => ("کمیتهٔ صدور مجوز", "Licensing committee"),
+            Role::BoardMember => ("عضو هیئت", "Board member"),
+            Role::ReserveLandCommission => ("کمیسیون اراضی ذخیره", "Reserve-land commission"),
+            Role::Finance => ("امور مالی شهرداری", "Municipal finance"),
+            Role::Supervisor => ("ناظر شهرداری", "Municipal supervisor"),
+            Role::Admin => ("مدیر سامانه", "System administrator"),
+            Role::Agency => ("دستگاه همکار", "Partner agency"),
+            Role::Professional => ("متخصص مالی و اداری", "Financial/administrative professional"),
+        };
+        match lang {
+            Lang::Fa => fa,
+            Lang::En => en,
+        }
+    }
+}
+
+/// Who is making a request, once signed in.
+#[derive(Debug, Clone, Serialize)]
+pub struct Principal {
+    pub user_id: i64,
+    pub kind: String,
+    pub display_name: String,
+    pub role: Option<Role>,
+    pub membership_id: Option<i64>,
+    pub office_id: Option<i64>,
+    pub district_id: Option<i64>,
+}
+
+impl Principal {
+    pub fn has_role(&self, roles: &[Role]) -> bool {
+        self.role.is_some_and(|role| roles.contains(&role))
+    }
+}
+
+/// What a use case needs to be allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// Create and list accounts, give roles.
+    ManageUsers,
+    /// Read the audit log and export its checkpoints.
+    ReadAudit,
+}
+
+impl Permission {
+    pub fn roles(self) -> &'static [Role] {
+        match self {
+            Permission::ManageUsers => &[Role::Admin],
+            Permission::ReadAudit => &[Role::Admin, Role::Supervisor],
+        }
+    }
+}
+
+/// Checks a permission inside a use case.
+pub fn require(principal: &Principal, permission: Permission) -> Result<(), AppError> {
+    if principal.has_role(permission.roles()) { Ok(()) } else { Err(AppError::Forbidden) }
+}
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not.
+    Public,
+    /// Someone who gave a password and still owes the second factor.
+    AwaitingSecondFactor,
+    /// Anyone signed in, whatever the role.
+    SignedIn,
+    /// Holders of a permission.
+    Permitted(Permission),
+    /// Only while the development SMS provider is configured.
+    Development,
+}
+
+/// The rule of every route, by method and path pattern (axum's matched path).
+pub const ROUTES: &[(&str, &str, Access)] = &[
+    ("GET", "/", Access::Public),
+    ("GET", "/healthz", Access::Public),
+    ("GET", "/readyz", Access::Public),
+    ("GET", "/metrics", Access::Public),
+    ("GET", "/static/{*path}", Access::Public),
+    ("GET", "/lang/{code}", Access::Public),
+    ("GET", "/sign-in", Access::Public),
+    ("POST", "/sign-in/staff", Access::Public),
+    ("POST", "/sign-in/citizen", Access::Public),
+    ("GET", "/sign-in/code/{challenge}", Access::Public),
+    ("POST", "/sign-in/code/{challenge}", Access::Public),
+    ("GET", "/sign-in/second-factor", Access::AwaitingSecondFactor),
+    ("POST", "/sign-in/second-factor", Access::AwaitingSecondFactor),
+    ("POST", "/sign-out", Access::SignedIn),
+    ("GET", "/account", Access::SignedIn),
+    ("POST", "/account/role", Access::SignedIn),
+    ("POST", "/account/name", Access::SignedIn),
+    ("POST", "/account/password", Access::SignedIn),
+    ("POST", "/account/totp", Access::SignedIn),
+    ("POST", "/account/totp/confirm", Access::SignedIn),
+    ("GET", "/admin/users", Access::Permitted(Permission::ManageUsers)),
+    ("POST", "/admin/users", Access::Permitted(Permission::ManageUsers)),
+    ("GET", "/audit", Access::Permitted(Permission::ReadAudit)),
+    ("GET", "/dev/outbox", Access::Development),
+    ("GET", "/api/v1/openapi.json", Access::Public),
+    ("GET", "/api/v1/docs", Access::Public),
+    ("GET", "/api/v1/docs/", Access::Public),
+    ("GET", "/api/v1/docs/{*rest}", Access::Public),
+    ("GET", "/api/v1/keys", Access::Public),
+    ("POST", "/api/v1/auth/staff", Access::Public),
+    ("POST", "/api/v1/auth/citizen/code", Access::Public),
+    ("POST", "/api/v1/auth/citizen/verify", Access::Public),
+    ("POST", "/api/v1/auth/sign-out", Access::SignedIn),
+    ("GET", "/api/v1/me", Access::SignedIn),
+    ("PUT", "/api/v1/me/name", Access::SignedIn),
+    ("GET", "/api/v1/users", Access::Permitted(Permission::ManageUsers)),
+    ("POST", "/api/v1/users", Access::Permitted(Permission::ManageUsers)),
+    ("GET", "/api/v1/audit/checkpoints", Access::Permitted(Permission::ReadAudit)),
+];
+
+/// The rule for a route, or `None` when the route has none (which the web layer refuses).
+pub fn route_access(method: &str, path: &str) -> Option<Access> {
+    ROUTES
+        .iter()
+        .find(|(m, p, _)| *m == method && *p == path)
+        .map(|(_, _, access)| *access)
+        .or_else(|| (method == "HEAD").then(|| route_access("GET", path)).flatten())
+}
+
+/// The caller as the web layer knows it.
+#[derive(Debug, Clone, Copy)]
+pub enum Caller<'a> {
+    Anonymous,
+    AwaitingSecondFactor,
+    SignedIn(&'a Principal),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    /// Sign in first.
+    Unauthenticated,
+    /// Signed in, but not allowed.
+    Forbidden,
+    /// The route is off in this deployment.
+    Hidden,
+}
+
+pub fn decide(access: Access, caller: Caller<'_>, config: &Config) -> Decision {
+    match (access, caller) {
+        (Access::Public, _) => Decision::Allow,
+        (Access::Development, _) if config.development_sms => Decision::Allow,
+        (Access::Development, _) => Decision::Hidden,
+        (Access::AwaitingSecondFactor, Caller::AwaitingSecondFactor) => Decision::Allow,
+        (Access::AwaitingSecondFactor, Caller::SignedIn(_)) => Decision::Forbidden,
+        (_, Caller::Anonymous | Caller::AwaitingSecondFactor) => Decision::Unauthenticated,
+        (Access::SignedIn, Caller::SignedIn(_)) => Decision::Allow,
+        (Access::Permitted(permission), Caller::SignedIn(principal)) => {
+            if principal.has_role(permission.roles()) { Decision::Allow } else { Decision::Forbidden }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_codes_round_trip() {
+        for role in Role::ALL {
+            assert_eq!(Role::from_code(role.code()), Some(role));
+        }
+        assert_eq!(Role::from_code("root"), None);
+    }
+
+    #[test]
+    fn routes_are_unique() {
+        for (i, (m, p, _)) in ROUTES.iter().enumerate() {
+            assert!(!ROUTES[i + 1..].iter().any(|(m2, p2, _)| m == m2 && p == p2), "{m} {p} has two rules");
+        }
+    }
+
+    #[test]
+    fn head_follows_get_and_unknown_routes_have_no_rule() {
+        assert_eq!(route_access("HEAD", "/"), Some(Access::Public));
+        assert_eq!(route_access("GET", "/nowhere"), None);
+        assert_eq!(route_access("DELETE", "/"), None);
+    }
+
+    #[test]
+    fn permissions_need_their_roles() {
+        let config = Config::default();
+        let admin = Principal {
+            user_id: 1,
+            kind: "staff".into(),
+            display_name: "a".into(),
+            role: Some(Role::Admin),
+            membership_id: Some(1),
+            office_id: None,
+            district_id: None,
+        };
+        let expert = Principal { role: Some(Role::OfficeExpert), ..admin.clone() };
+        let users = Access::Permitted(Permission::ManageUsers);
+        assert_eq!(decide(users, Caller::SignedIn(&admin), &config), Decision::Allow);
+        assert_eq!(decide(users, Caller::SignedIn(&expert), &config), Decision::Forbidden);
+        assert_eq!(decide(users, Caller::Anonymous, &config), Decision::Unauthenticated);
+        assert_eq!(decide(users, Caller::AwaitingSecondFactor, &config), Decision::Unauthenticated);
+        let hidden = Config { development_sms: false, ..Config::default() };
+        assert_eq!(decide(Access::Development, Caller::Anonymous, &hidden), Decision::Hidden);
+    }
+}

@@ -1,0 +1,163 @@
+//! The demo city: a municipality with three districts, four offices, one account for each
+//! role and a few citizens. Everything is created through the ordinary use cases, so the demo
+//! database has a full audit trail from its first row.
+
+use daftar_store::orgs::{self, NewOffice};
+use daftar_store::users::{self, NewUser};
+use serde_json::json;
+
+use crate::audit::{By, entry};
+use crate::authz::Role;
+use crate::error::AppResult;
+use crate::users::NewStaff;
+use crate::{App, RequestMeta, api_keys};
+
+/// Every demo staff account shares this password (it passes the password policy).
+pub const DEMO_PASSWORD: &str = "nowruz-saffron-1405";
+
+/// A way into the demo, printed when it starts.
+#[derive(Debug, Clone)]
+pub struct DemoLogin {
+    pub role: Role,
+    pub name: String,
+    /// Username and password, national ID and mobile, or an API key.
+    pub credentials: String,
+}
+
+const DISTRICTS: [(&str, &str, &str); 3] =
+    [("D01", "منطقهٔ یک", "District 1"), ("D02", "منطقهٔ دو", "District 2"), ("D03", "منطقهٔ سه", "District 3")];
+
+const OFFICES: [(&str, &str, &str, usize); 4] = [
+    ("OF-1001", "دفتر خدمات الکترونیک شهر ونک", "Vanak city e-services office", 0),
+    ("OF-1002", "دفتر خدمات الکترونیک شهر تجریش", "Tajrish city e-services office", 0),
+    ("OF-1003", "دفتر خدمات الکترونیک شهر آزادی", "Azadi city e-services office", 1),
+    ("OF-1004", "دفتر خدمات الکترونیک شهر نارمک", "Narmak city e-services office", 2),
+];
+
+/// (username, name, role, office index, district index)
+const STAFF: [(&str, &str, Role, Option<usize>, Option<usize>); 12] = [
+    ("admin", "مریم احمدی", Role::Admin, None, None),
+    ("supervisor", "علی رضایی", Role::Supervisor, None, None),
+    ("finance", "زهرا کریمی", Role::Finance, None, None),
+    ("committee", "حسین موسوی", Role::LicensingCommittee, None, None),
+    ("board", "فاطمه حسینی", Role::BoardMember, None, None),
+    ("commission", "محمد جعفری", Role::ReserveLandCommission, None, None),
+    ("reviewer", "نرگس صادقی", Role::DistrictReviewer, None, Some(0)),
+    ("approver", "رضا قاسمی", Role::DistrictPermitApprover, None, Some(0)),
+    ("holder", "سارا محمدی", Role::OfficeLicenseHolder, Some(0), None),
+    ("techmanager", "امیر نوری", Role::OfficeTechnicalManager, Some(0), None),
+    ("expert", "لیلا اکبری", Role::OfficeExpert, Some(0), None),
+    ("professional", "کاوه شریفی", Role::Professional, None, None),
+];
+
+/// (national ID, mobile, name)
+const CITIZENS: [(&str, &str, &str); 3] = [
+    ("0076229645", "+989121234567", "پرویز کامرانی"),
+    ("1583250689", "+989351112233", "شیرین یزدانی"),
+    ("0499370899", "+989191234500", "بهرام تهرانی"),
+];
+
+/// Seeds an empty database with the demo city and returns the logins.
+pub async fn seed(app: &App) -> AppResult<Vec<DemoLogin>> {
+    let meta = RequestMeta::default();
+    let by = By::System("demo");
+    let now = app.now();
+    let mut tx = app.store().begin_write().await?;
+    for (code, fa, en) in DISTRICTS {
+        let id = orgs::insert_district(tx.conn(), code, fa, en).await?;
+        tx.audit(entry(
+            app,
+            by,
+            &meta,
+            "district.created",
+            ("district", id.to_string()),
+            json!({ "code": code }),
+        ));
+    }
+    let districts = orgs::districts(tx.conn()).await?;
+    for (code, fa, en, district) in OFFICES {
+        let office =
+            NewOffice { code, name_fa: fa, name_en: en, district_id: districts[district].id, status: "open" };
+        let id = orgs::insert_office(tx.conn(), &office, now).await?;
+        tx.audit(entry(
+            app,
+            by,
+            &meta,
+            "office.created",
+            ("office", id.to_string()),
+            json!({ "code": code }),
+        ));
+    }
+    tx.commit().await?;
+    app.committed();
+
+    let mut logins = Vec::new();
+    for (username, name, role, office, district) in STAFF {
+        let form = NewStaff {
+            username: username.to_string(),
+            display_name: name.to_string(),
+            password: DEMO_PASSWORD.to_string(),
+            role: role.code().to_string(),
+            office: office.map(|i| OFFICES[i].0.to_string()),
+            district: district.map(|i| DISTRICTS[i].0.to_string()),
+        };
+        crate::users::add_staff(app, by, &form, &meta).await?;
+        logins.push(DemoLogin {
+            role,
+            name: name.to_string(),
+            credentials: format!("{username} / {DEMO_PASSWORD}"),
+        });
+    }
+
+    let mut tx = app.store().begin_write().await?;
+    for (national_id, mobile, name) in CITIZENS {
+        let citizen = NewUser {
+            kind: "citizen",
+            username: None,
+            national_id: Some(national_id),
+            mobile: Some(mobile),
+            display_name: name,
+            search_key: &daftar_types::text::search_key(name),
+            password_hash: None,
+        };
+        let id = users::insert(tx.conn(), &citizen, now).await?;
+        tx.audit(entry(
+            app,
+            by,
+            &meta,
+            "user.created",
+            ("user", id.to_string()),
+            json!({ "kind": "citizen" }),
+        ));
+        let local = format!("0{}", &mobile[3..]);
+        logins.push(DemoLogin {
+            role: Role::Citizen,
+            name: name.to_string(),
+            credentials: format!("{national_id} / {local}"),
+        });
+    }
+    let agency_name = "سازمان آتش‌نشانی و خدمات ایمنی";
+    let agency = NewUser {
+        kind: "agency",
+        username: Some("fire-department"),
+        national_id: None,
+        mobile: None,
+        display_name: agency_name,
+        search_key: &daftar_types::text::search_key(agency_name),
+        password_hash: None,
+    };
+    let agency_id = users::insert(tx.conn(), &agency, now).await?;
+    tx.audit(entry(
+        app,
+        by,
+        &meta,
+        "user.created",
+        ("user", agency_id.to_string()),
+        json!({ "kind": "agency" }),
+    ));
+    tx.commit().await?;
+    app.committed();
+    let key = api_keys::issue(app, by, agency_id, "demo", &meta).await?;
+    logins.push(DemoLogin { role: Role::Agency, name: agency_name.to_string(), credentials: key });
+    Ok(logins)
+}

@@ -1,0 +1,158 @@
+//! The maintenance commands.
+
+use std::io::{BufRead, Read};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use daftar_app::audit::By;
+use daftar_app::users::NewStaff;
+use daftar_app::{AppError, RequestMeta};
+use daftar_store::audit::Checkpoint;
+use daftar_types::Lang;
+
+use crate::cli::{AuditCommand, DbArgs, DemoArgs, KeysCommand, UserCommand};
+use crate::startup;
+
+pub async fn migrate(db: DbArgs) -> anyhow::Result<ExitCode> {
+    startup::open_store(&db.database_url).await?;
+    println!("migrations applied: {}", startup::redact(&db.database_url));
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn keys(command: KeysCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        KeysCommand::Init { out } => {
+            let key = startup::write_new_key(&out)?;
+            println!("signing key written to {}", out.display());
+            println!("public key (ed25519): {}", hex::encode(key.verifying_key().as_bytes()));
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn read_checkpoints(path: &std::path::Path) -> anyhow::Result<Vec<Checkpoint>> {
+    let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut list = Vec::new();
+    for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        list.push(
+            serde_json::from_str(&line)
+                .with_context(|| format!("{} line {}: not a checkpoint", path.display(), n + 1))?,
+        );
+    }
+    Ok(list)
+}
+
+pub async fn audit(command: AuditCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        AuditCommand::Verify { db, key, checkpoints } => {
+            let exported = match checkpoints {
+                Some(path) => read_checkpoints(&path)?,
+                None => Vec::new(),
+            };
+            let store = startup::open_store(&db.database_url).await?;
+            let key = startup::load_key(&key.signing_key)?;
+            let report = daftar_store::audit::verify(&store, &key.verifying_key(), &exported).await?;
+            println!(
+                "records: {}, checkpoints: {} (+{} exported), last checkpoint at seq {}, pending: {}",
+                report.records,
+                report.checkpoints,
+                exported.len(),
+                report.last_checkpoint_seq,
+                report.pending
+            );
+            match report.problem {
+                None => {
+                    println!("audit chain OK");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Some(problem) => {
+                    println!("audit chain BROKEN: {problem}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        AuditCommand::Checkpoint { db, key } => {
+            let store = startup::open_store(&db.database_url).await?;
+            let key = startup::load_key(&key.signing_key)?;
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
+            match daftar_store::audit::checkpoint_now(&store, &key, i64::try_from(now)?).await? {
+                Some(checkpoint) => println!("{}", serde_json::to_string(&checkpoint)?),
+                None => println!("the audit log is empty; nothing to sign"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCommand::Export { db } => {
+            let store = startup::open_store(&db.database_url).await?;
+            for checkpoint in daftar_store::audit::checkpoints(&store).await? {
+                println!("{}", serde_json::to_string(&checkpoint)?);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+pub async fn user(command: UserCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        UserCommand::Add { db, username, name, role, office, district } => {
+            let mut password = String::new();
+            std::io::stdin()
+                .read_to_string(&mut password)
+                .context("cannot read the password from standard input")?;
+            let password = password.trim_end_matches(['\n', '\r']).to_string();
+            let store = startup::open_store(&db.database_url).await?;
+            let app = daftar_app::App::new(
+                store,
+                daftar_app::Config::default(),
+                std::sync::Arc::new(daftar_app::SystemClock),
+                daftar_app::keys::generate(),
+                std::sync::Arc::new(daftar_app::outbox::DevelopmentSms),
+            );
+            let form = NewStaff { username, display_name: name, password, role, office, district };
+            match daftar_app::users::add_staff(&app, By::System("cli"), &form, &RequestMeta::default()).await
+            {
+                Ok(id) => {
+                    println!("user {} added (id {id})", form.username);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(AppError::Invalid(fields)) => {
+                    for field in fields {
+                        eprintln!("{}", field.text(Lang::En));
+                        eprintln!("{}", field.text(Lang::Fa));
+                    }
+                    Ok(ExitCode::from(2))
+                }
+                Err(err) => Err(err.into()),
+            }
+        }
+    }
+}
+
+pub async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let dir = std::path::Path::new("daftar-data/demo");
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).with_context(|| format!("cannot clear {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(dir)?;
+    let store = startup::open_store("sqlite://daftar-data/demo/daftar.db").await?;
+    let key = startup::write_new_key(&dir.join("signing.key"))?;
+    let app = startup::app(store, daftar_app::Config::default(), key);
+    let logins = daftar_app::demo::seed(&app).await?;
+    let url = format!("http://127.0.0.1:{}/", args.port);
+    println!();
+    println!("Daftar demo city — {url}");
+    println!("(database: daftar-data/demo/daftar.db; recreated on every `daftar demo`)");
+    println!();
+    for login in &logins {
+        println!("  {:<38} {:<22} {}", login.role.name(Lang::En), login.name, login.credentials);
+    }
+    println!();
+    println!("Citizens sign in with national ID and mobile; their one-time codes appear at {url}dev/outbox");
+    println!("The agency's key goes in an `Authorization: Bearer …` header.");
+    println!();
+    startup::run(app, std::net::SocketAddr::from(([127, 0, 0, 1], args.port))).await?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,187 @@
+//! Every route of the web layer, in one table, and the middleware around them.
+//!
+//! The table is the router's only source: [`route_list`] exposes it so that a test can check
+//! each route against every role, using the rules in `daftar_app::authz::ROUTES`.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::handler::Handler;
+use axum::http::{HeaderName, Request, StatusCode};
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, MethodRouter, on};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::{AppState, api, caller, pages, security, static_files};
+
+/// The largest request body accepted (forms and JSON; uploads get their own limits).
+const BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+struct RouteDef {
+    method: &'static str,
+    path: &'static str,
+    router: MethodRouter<AppState>,
+}
+
+fn r<H, T>(method: &'static str, path: &'static str, handler: H) -> RouteDef
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    let filter = match method {
+        "GET" => MethodFilter::GET,
+        "POST" => MethodFilter::POST,
+        "PUT" => MethodFilter::PUT,
+        "DELETE" => MethodFilter::DELETE,
+        other => panic!("unsupported method {other} in the route table"),
+    };
+    RouteDef { method, path, router: on(filter, handler) }
+}
+
+fn table() -> Vec<RouteDef> {
+    vec![
+        r("GET", "/", pages::home::show),
+        r("GET", "/healthz", healthz),
+        r("GET", "/readyz", readyz),
+        r("GET", "/metrics", metrics),
+        r("GET", "/static/{*path}", static_files::serve),
+        r("GET", "/lang/{code}", pages::switch_language),
+        r("GET", "/sign-in", pages::sign_in::show),
+        r("POST", "/sign-in/staff", pages::sign_in::staff),
+        r("POST", "/sign-in/citizen", pages::sign_in::citizen),
+        r("GET", "/sign-in/code/{challenge}", pages::sign_in::code_form),
+        r("POST", "/sign-in/code/{challenge}", pages::sign_in::code_submit),
+        r("GET", "/sign-in/second-factor", pages::sign_in::second_factor_form),
+        r("POST", "/sign-in/second-factor", pages::sign_in::second_factor_submit),
+        r("POST", "/sign-out", pages::sign_in::sign_out),
+        r("GET", "/account", pages::account::show),
+        r("POST", "/account/role", pages::account::switch_role),
+        r("POST", "/account/name", pages::account::rename),
+        r("POST", "/account/password", pages::account::change_password),
+        r("POST", "/account/totp", pages::account::begin_totp),
+        r("POST", "/account/totp/confirm", pages::account::confirm_totp),
+        r("GET", "/admin/users", pages::admin::show),
+        r("POST", "/admin/users", pages::admin::add),
+        r("GET", "/audit", pages::audit::show),
+        r("GET", "/dev/outbox", pages::outbox::show),
+        r("GET", "/api/v1/keys", api::system::keys),
+        r("POST", "/api/v1/auth/staff", api::auth::staff_sign_in),
+        r("POST", "/api/v1/auth/citizen/code", api::auth::request_code),
+        r("POST", "/api/v1/auth/citizen/verify", api::auth::verify_code),
+        r("POST", "/api/v1/auth/sign-out", api::auth::sign_out),
+        r("GET", "/api/v1/me", api::users::me),
+        r("PUT", "/api/v1/me/name", api::users::rename),
+        r("GET", "/api/v1/users", api::users::list),
+        r("POST", "/api/v1/users", api::users::create),
+        r("GET", "/api/v1/audit/checkpoints", api::system::checkpoints),
+    ]
+}
+
+/// The routes that the Swagger UI router adds (the document and the UI's files).
+const SWAGGER_ROUTES: [(&str, &str); 4] = [
+    ("GET", "/api/v1/openapi.json"),
+    ("GET", "/api/v1/docs"),
+    ("GET", "/api/v1/docs/"),
+    ("GET", "/api/v1/docs/{*rest}"),
+];
+
+/// Every (method, path pattern) the router serves.
+pub fn route_list() -> Vec<(&'static str, &'static str)> {
+    table().iter().map(|d| (d.method, d.path)).chain(SWAGGER_ROUTES).collect()
+}
+
+/// Request ids: a per-process random prefix and a counter, cheap and unique enough to find a
+/// request's lines in the logs.
+#[derive(Clone)]
+struct RequestIds {
+    prefix: String,
+    next: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl MakeRequestId for RequestIds {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("{}-{n}", self.prefix).parse().ok().map(RequestId::new)
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let mut router = Router::new();
+    for def in table() {
+        router = router.route(def.path, def.router);
+    }
+    let router = router
+        .merge(SwaggerUi::new("/api/v1/docs").url("/api/v1/openapi.json", api::ApiDoc::openapi()))
+        .route_layer(from_fn(record_metrics))
+        .route_layer(from_fn_with_state(state.clone(), caller::authorize))
+        .fallback(not_found)
+        .layer(from_fn_with_state(state.clone(), caller::identify))
+        .layer(from_fn(security::csrf))
+        .layer(from_fn_with_state(state.clone(), security::headers))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+            let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+            tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id = %id)
+        }))
+        .layer(PropagateRequestIdLayer::new(HeaderName::from_static("x-request-id")))
+        .layer(SetRequestIdLayer::new(
+            HeaderName::from_static("x-request-id"),
+            RequestIds { prefix: process_prefix(), next: Default::default() },
+        ))
+        .layer(CatchPanicLayer::new());
+    router.with_state(state)
+}
+
+fn process_prefix() -> String {
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    format!("{:x}{:x}", std::process::id(), nanos)
+}
+
+async fn not_found(caller: caller::Caller, uri: axum::http::Uri) -> Response {
+    crate::error::not_found(caller.lang, uri.path().starts_with("/api/"))
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Ready when the database answers and every migration is applied.
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.app.store().is_migrated().await {
+        Ok(true) => "ready".into_response(),
+        Ok(false) => (StatusCode::SERVICE_UNAVAILABLE, "migrations pending").into_response(),
+        Err(err) => {
+            tracing::warn!(error = %err, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
+}
+
+async fn record_metrics(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let method = request.method().to_string();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    let labels = [("method", method), ("route", route), ("status", response.status().as_u16().to_string())];
+    metrics::counter!("daftar_http_requests_total", &labels).increment(1);
+    metrics::histogram!("daftar_http_request_duration_seconds", &labels[..2])
+        .record(started.elapsed().as_secs_f64());
+    response
+}
