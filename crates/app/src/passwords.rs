@@ -77,7 +77,8 @@ mod tests {
         assert!(check_policy(&"x".repeat(129), &[]).is_err());
         assert!(check_policy("password", &[]).is_err());
         assert!(check_policy("12345678", &[]).is_err());
-        assert!(check_policy("reza1990reza", &["reza"]).is_err());
+        assert!(check_policy("qwertyuiop", &[]).is_err());
+        assert!(check_policy("mahsa1370", &["mahsa"]).is_err());
         assert!(check_policy("kooh-e damavand barfi ast", &[]).is_ok());
     }
 

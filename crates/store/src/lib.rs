@@ -13,6 +13,7 @@ pub mod orgs;
 pub mod otp;
 pub mod outbox;
 pub mod rate_limit;
+pub mod scratch;
 pub mod sessions;
 pub mod users;
 
