@@ -19,16 +19,8 @@ fn corner_parcel() -> Parcel {
         regional_value_p: 1_234_567,
         merged_parcels: 2,
         frontages: vec![
-            Frontage {
-                length: dec!(20),
-                existing_width: dec!(8),
-                approved_width: dec!(12),
-            },
-            Frontage {
-                length: dec!(25),
-                existing_width: dec!(10),
-                approved_width: dec!(16),
-            },
+            Frontage { length: dec!(20), existing_width: dec!(8), approved_width: dec!(12) },
+            Frontage { length: dec!(25), existing_width: dec!(10), approved_width: dec!(16) },
         ],
     }
 }
@@ -37,13 +29,7 @@ fn bench_sheet(c: &mut Criterion) {
     let rules = PlanRules::demo();
     let parcel = corner_parcel();
     c.bench_function("instruction_sheet", |b| {
-        b.iter(|| {
-            instruction_sheet(
-                black_box(&rules),
-                black_box(&parcel),
-                ZoneContext::inside("R121"),
-            )
-        })
+        b.iter(|| instruction_sheet(black_box(&rules), black_box(&parcel), ZoneContext::inside("R121")))
     });
 }
 

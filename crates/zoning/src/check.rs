@@ -43,21 +43,13 @@ pub enum DesignError {
     #[error("level {level} is missing: levels must run without gaps through the ground floor")]
     MissingLevel { level: i32 },
     #[error("level {level}: {field} is {value}, which must not be negative")]
-    Negative {
-        level: i32,
-        field: String,
-        value: Decimal,
-    },
+    Negative { level: i32, field: String, value: Decimal },
     #[error("level {level}: gross area must be greater than 0")]
     EmptyLevel { level: i32 },
     #[error("level {level}: a residential level must list its units")]
     MissingUnits { level: i32 },
     #[error("level {level}: unit {index} has area {value}, which must be greater than 0")]
-    BadUnit {
-        level: i32,
-        index: usize,
-        value: Decimal,
-    },
+    BadUnit { level: i32, index: usize, value: Decimal },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -141,17 +133,11 @@ pub fn validate_design(design: &Design) -> Result<(), DesignError> {
         if seen.insert(l.level, ()).is_some() {
             return Err(DesignError::DuplicateLevel { level: l.level });
         }
-        for (field, value) in [
-            ("gross_area", l.gross_area),
-            ("footprint_area", l.footprint_area),
-            ("depth", l.depth),
-        ] {
+        for (field, value) in
+            [("gross_area", l.gross_area), ("footprint_area", l.footprint_area), ("depth", l.depth)]
+        {
             if value.is_sign_negative() && !value.is_zero() {
-                return Err(DesignError::Negative {
-                    level: l.level,
-                    field: field.to_owned(),
-                    value,
-                });
+                return Err(DesignError::Negative { level: l.level, field: field.to_owned(), value });
             }
         }
         if l.gross_area.is_zero() {
@@ -164,11 +150,7 @@ pub fn validate_design(design: &Design) -> Result<(), DesignError> {
         // level's gross area (the sample plan's M111 example: 110 + 160 m² on a 240 m² level).
         for (index, &u) in l.units.iter().enumerate() {
             if u <= Decimal::ZERO {
-                return Err(DesignError::BadUnit {
-                    level: l.level,
-                    index,
-                    value: u,
-                });
+                return Err(DesignError::BadUnit { level: l.level, index, value: u });
             }
         }
     }
@@ -211,10 +193,8 @@ pub fn required_parking(rules: &PlanRules, levels: &[Level]) -> Option<Explanati
             *entry = entry.checked_add(l.gross_area)?;
         }
     }
-    let mut e = var("small_units", Decimal::from(small))
-        * var("small_unit_spaces", r.small_unit_spaces)
-        + var("medium_units", Decimal::from(medium))
-            * var("medium_unit_spaces", r.medium_unit_spaces)
+    let mut e = var("small_units", Decimal::from(small)) * var("small_unit_spaces", r.small_unit_spaces)
+        + var("medium_units", Decimal::from(medium)) * var("medium_unit_spaces", r.medium_unit_spaces)
         + var("large_units", Decimal::from(large)) * var("large_unit_spaces", r.large_unit_spaces);
     for by in &p.by_area {
         let area = area_by_use.get(&by.use_).copied().unwrap_or(Decimal::ZERO);
@@ -224,12 +204,7 @@ pub fn required_parking(rules: &PlanRules, levels: &[Level]) -> Option<Explanati
         e = e + var(format!("{name}_area"), area) * var(format!("{name}_factor"), by.factor)
             / var(format!("{name}_area_per_space"), by.area_per_space);
     }
-    Explanation::evaluate(
-        RuleId::Parking,
-        Quantity::RequiredParking,
-        p.clause.as_str(),
-        &e.ceil(),
-    )
+    Explanation::evaluate(RuleId::Parking, Quantity::RequiredParking, p.clause.as_str(), &e.ceil())
 }
 
 fn verdict(
@@ -239,27 +214,14 @@ fn verdict(
     explanation: Option<Explanation>,
     message: &str,
 ) -> RuleVerdict {
-    RuleVerdict {
-        rule,
-        level,
-        verdict,
-        explanation,
-        message_key: format!("{}.{}", rule.key(), message),
-    }
+    RuleVerdict { rule, level, verdict, explanation, message_key: format!("{}.{}", rule.key(), message) }
 }
 
 fn overall(verdicts: &[RuleVerdict]) -> Verdict {
-    let worst = verdicts
-        .iter()
-        .map(|v| v.verdict)
-        .max_by_key(|v| v.severity())
-        .unwrap_or(Verdict::NotApplicable);
+    let worst =
+        verdicts.iter().map(|v| v.verdict).max_by_key(|v| v.severity()).unwrap_or(Verdict::NotApplicable);
     // A check where nothing applied at all still needs a person.
-    if worst == Verdict::NotApplicable {
-        Verdict::NeedsReview
-    } else {
-        worst
-    }
+    if worst == Verdict::NotApplicable { Verdict::NeedsReview } else { worst }
 }
 
 /// Checks a design against its sheet. The design is validated first; `rules` must be the plan
@@ -302,13 +264,7 @@ pub fn plan_check(
                 RuleId::Parking,
                 RuleId::Uses,
             ] {
-                verdicts.push(verdict(
-                    rule,
-                    None,
-                    Verdict::NotApplicable,
-                    None,
-                    "no_sheet_figures",
-                ));
+                verdicts.push(verdict(rule, None, Verdict::NotApplicable, None, "no_sheet_figures"));
             }
         }
         Some(fig) => {
@@ -335,27 +291,19 @@ fn check_figures(
     design: &Design,
     out: &mut Vec<RuleVerdict>,
 ) -> Decimal {
-    let overflow = |rule: RuleId, level: Option<i32>| {
-        verdict(rule, level, Verdict::NeedsReview, None, "out_of_range")
-    };
+    let overflow =
+        |rule: RuleId, level: Option<i32>| verdict(rule, level, Verdict::NeedsReview, None, "out_of_range");
     let mut above: Vec<&Level> = design.levels.iter().filter(|l| l.level >= 0).collect();
     above.sort_by_key(|l| l.level);
 
     // Floors: levels at or above ground.
     let counted = Decimal::from(above.len());
     let allowed = fig.allowed_floors.result;
-    let extra = if fig.extra_floor_purchasable {
-        Decimal::from(rules.purchase.extra_floors)
-    } else {
-        Decimal::ZERO
-    };
+    let extra =
+        if fig.extra_floor_purchasable { Decimal::from(rules.purchase.extra_floors) } else { Decimal::ZERO };
     let floors_clause = rules.floors.clause.as_str();
     let floors_verdict = if counted <= allowed {
-        let t = Test::new(
-            var("counted_floors", counted),
-            CmpOp::Le,
-            var("allowed_floors", allowed),
-        );
+        let t = Test::new(var("counted_floors", counted), CmpOp::Le, var("allowed_floors", allowed));
         let x = Explanation::comparison(RuleId::Floors, Quantity::CountedFloors, floors_clause, &t);
         verdict(RuleId::Floors, None, Verdict::Accepted, x, "accepted")
     } else {
@@ -371,20 +319,10 @@ fn check_figures(
             &t,
         );
         match t.holds() {
-            Some(true) if !extra.is_zero() => verdict(
-                RuleId::Floors,
-                None,
-                Verdict::AcceptedWithPurchase,
-                x,
-                "accepted_with_purchase",
-            ),
-            Some(_) => verdict(
-                RuleId::Floors,
-                None,
-                Verdict::NotAccepted,
-                x,
-                "too_many_floors",
-            ),
+            Some(true) if !extra.is_zero() => {
+                verdict(RuleId::Floors, None, Verdict::AcceptedWithPurchase, x, "accepted_with_purchase")
+            }
+            Some(_) => verdict(RuleId::Floors, None, Verdict::NotAccepted, x, "too_many_floors"),
             None => overflow(RuleId::Floors, None),
         }
     };
@@ -405,29 +343,15 @@ fn check_figures(
             l.level,
             &t,
         ));
-        let t = Test::new(
-            var("level_depth", l.depth),
-            CmpOp::Le,
-            var("max_depth", fig.max_depth.result),
-        );
-        out.push(limit_verdict(
-            RuleId::Depth,
-            Quantity::LevelDepth,
-            &fig.max_depth.clause,
-            l.level,
-            &t,
-        ));
+        let t = Test::new(var("level_depth", l.depth), CmpOp::Le, var("max_depth", fig.max_depth.result));
+        out.push(limit_verdict(RuleId::Depth, Quantity::LevelDepth, &fig.max_depth.clause, l.level, &t));
     }
 
     // Total floor area, with the excess purchasable up to a number of max footprints.
     let mut purchased = Decimal::ZERO;
     let mut counted_area = Decimal::ZERO;
     let mut sum_ok = true;
-    for l in design
-        .levels
-        .iter()
-        .filter(|l| counts_as_floor_area(rules, l))
-    {
+    for l in design.levels.iter().filter(|l| counts_as_floor_area(rules, l)) {
         match counted_area.checked_add(l.gross_area) {
             Some(s) => counted_area = s,
             None => sum_ok = false,
@@ -440,10 +364,8 @@ fn check_figures(
         let excess_expr = (var("counted_floor_area", counted_area)
             - var("max_total_floor_area", fig.max_total_floor_area.result))
         .max(konst(Decimal::ZERO));
-        let limit = var(
-            "max_area_in_footprints",
-            rules.purchase.max_area_in_footprints,
-        ) * var("max_footprint", fig.max_footprint.result);
+        let limit = var("max_area_in_footprints", rules.purchase.max_area_in_footprints)
+            * var("max_footprint", fig.max_footprint.result);
         let base = Explanation::evaluate(
             RuleId::FloorAreaRatio,
             Quantity::ExcessFloorArea,
@@ -453,21 +375,11 @@ fn check_figures(
         match base {
             None => out.push(overflow(RuleId::FloorAreaRatio, None)),
             Some(x) if x.result.is_zero() => {
-                out.push(verdict(
-                    RuleId::FloorAreaRatio,
-                    None,
-                    Verdict::Accepted,
-                    Some(x),
-                    "accepted",
-                ));
+                out.push(verdict(RuleId::FloorAreaRatio, None, Verdict::Accepted, Some(x), "accepted"));
             }
             Some(x) => {
                 let excess = x.result;
-                let x = x.with_test(&Test::new(
-                    var("excess_floor_area", excess),
-                    CmpOp::Le,
-                    limit.clone(),
-                ));
+                let x = x.with_test(&Test::new(var("excess_floor_area", excess), CmpOp::Le, limit.clone()));
                 let within = limit.eval().is_some_and(|lim| excess <= lim);
                 if fig.extra_floor_purchasable && within && !floors_not_accepted {
                     purchased = excess;
@@ -486,13 +398,7 @@ fn check_figures(
                     } else {
                         "floors_not_accepted"
                     };
-                    out.push(verdict(
-                        RuleId::FloorAreaRatio,
-                        None,
-                        Verdict::NotAccepted,
-                        x,
-                        why,
-                    ));
+                    out.push(verdict(RuleId::FloorAreaRatio, None, Verdict::NotAccepted, x, why));
                 }
             }
         }
@@ -510,21 +416,9 @@ fn check_figures(
                 var("required_parking", required),
             ));
             if provided >= required {
-                out.push(verdict(
-                    RuleId::Parking,
-                    None,
-                    Verdict::Accepted,
-                    x,
-                    "accepted",
-                ));
+                out.push(verdict(RuleId::Parking, None, Verdict::Accepted, x, "accepted"));
             } else {
-                out.push(verdict(
-                    RuleId::Parking,
-                    None,
-                    Verdict::NotAccepted,
-                    x,
-                    "shortfall",
-                ));
+                out.push(verdict(RuleId::Parking, None, Verdict::NotAccepted, x, "shortfall"));
             }
         }
     }
@@ -543,13 +437,7 @@ fn limit_verdict(rule: RuleId, q: Quantity, clause: &str, level: i32, t: &Test) 
     match t.holds() {
         Some(true) => verdict(rule, Some(level), Verdict::Accepted, x, "accepted"),
         Some(false) => verdict(rule, Some(level), Verdict::NotAccepted, x, "exceeds_limit"),
-        None => verdict(
-            rule,
-            Some(level),
-            Verdict::NeedsReview,
-            None,
-            "out_of_range",
-        ),
+        None => verdict(rule, Some(level), Verdict::NeedsReview, None, "out_of_range"),
     }
 }
 
@@ -568,21 +456,13 @@ fn use_verdict(rules: &PlanRules, fig: &SheetFigures, l: &Level) -> RuleVerdict 
     let placed_ok = !ground_only || l.level == 0;
     let ok = permitted && placed_ok;
     let mut permitted_all = fig.permitted_uses.clone();
-    permitted_all.extend(
-        rules
-            .uses
-            .ancillary
-            .iter()
-            .copied()
-            .filter(|a| !fig.permitted_uses.contains(a)),
-    );
+    permitted_all.extend(rules.uses.ancillary.iter().copied().filter(|a| !fig.permitted_uses.contains(a)));
     let explanation = Explanation {
         rule: RuleId::Uses,
         quantity: Quantity::UsePermitted,
         clause: rules.uses.clause.clone(),
         inputs: vec![("level".to_owned(), Decimal::from(l.level))],
-        formula: "level_use ∈ permitted_uses ∧ (level_use ∉ ground_floor_only_uses ∨ level = 0)"
-            .to_owned(),
+        formula: "level_use ∈ permitted_uses ∧ (level_use ∉ ground_floor_only_uses ∨ level = 0)".to_owned(),
         arithmetic: format!(
             "{u} ∈ {} ∧ ({u} ∉ {} ∨ {} = 0) → {ok}",
             use_list(&permitted_all),
@@ -605,18 +485,8 @@ fn use_verdict(rules: &PlanRules, fig: &SheetFigures, l: &Level) -> RuleVerdict 
 /// texts come from the locale layer through `message_key`.
 pub fn summary(v: &RuleVerdict) -> String {
     let level = v.level.map(|l| format!(" level {l}")).unwrap_or_default();
-    let arithmetic = v
-        .explanation
-        .as_ref()
-        .map(|x| format!(": {}", x.arithmetic))
-        .unwrap_or_default();
-    format!(
-        "{}{} {}{}",
-        v.rule.key(),
-        level,
-        v.verdict.key(),
-        arithmetic
-    )
+    let arithmetic = v.explanation.as_ref().map(|x| format!(": {}", x.arithmetic)).unwrap_or_default();
+    format!("{}{} {}{}", v.rule.key(), level, v.verdict.key(), arithmetic)
 }
 
 #[cfg(test)]
@@ -625,22 +495,12 @@ mod tests {
     use rust_decimal_macros::dec;
 
     fn level(level: i32, use_: Use, area: Decimal, units: Vec<Decimal>) -> Level {
-        Level {
-            level,
-            use_,
-            gross_area: area,
-            footprint_area: area,
-            depth: dec!(10),
-            units,
-        }
+        Level { level, use_, gross_area: area, footprint_area: area, depth: dec!(10), units }
     }
 
     #[test]
     fn design_validation_catches_nonsense() {
-        let d = |levels: Vec<Level>| Design {
-            levels,
-            parking_spaces: 0,
-        };
+        let d = |levels: Vec<Level>| Design { levels, parking_spaces: 0 };
         assert_eq!(validate_design(&d(vec![])), Err(DesignError::NoLevels));
         let office = |n| level(n, Use::Office, dec!(100), vec![]);
         assert_eq!(
@@ -651,14 +511,8 @@ mod tests {
             validate_design(&d(vec![office(0), office(2)])),
             Err(DesignError::MissingLevel { level: 1 })
         );
-        assert_eq!(
-            validate_design(&d(vec![office(1)])),
-            Err(DesignError::MissingLevel { level: 0 })
-        );
-        assert_eq!(
-            validate_design(&d(vec![office(-1)])),
-            Err(DesignError::MissingLevel { level: 0 })
-        );
+        assert_eq!(validate_design(&d(vec![office(1)])), Err(DesignError::MissingLevel { level: 0 }));
+        assert_eq!(validate_design(&d(vec![office(-1)])), Err(DesignError::MissingLevel { level: 0 }));
         assert_eq!(
             validate_design(&d(vec![office(-2), office(0)])),
             Err(DesignError::MissingLevel { level: -1 })
@@ -666,26 +520,14 @@ mod tests {
         assert!(validate_design(&d(vec![office(-1), office(0), office(1)])).is_ok());
         let mut neg = office(0);
         neg.depth = dec!(-1);
-        assert!(matches!(
-            validate_design(&d(vec![neg])),
-            Err(DesignError::Negative { level: 0, .. })
-        ));
+        assert!(matches!(validate_design(&d(vec![neg])), Err(DesignError::Negative { level: 0, .. })));
         assert_eq!(
             validate_design(&d(vec![level(0, Use::Residential, dec!(100), vec![])])),
             Err(DesignError::MissingUnits { level: 0 })
         );
         assert_eq!(
-            validate_design(&d(vec![level(
-                0,
-                Use::Residential,
-                dec!(100),
-                vec![dec!(60), dec!(0)]
-            )])),
-            Err(DesignError::BadUnit {
-                level: 0,
-                index: 1,
-                value: dec!(0)
-            })
+            validate_design(&d(vec![level(0, Use::Residential, dec!(100), vec![dec!(60), dec!(0)])])),
+            Err(DesignError::BadUnit { level: 0, index: 1, value: dec!(0) })
         );
         assert_eq!(
             validate_design(&d(vec![level(0, Use::Office, dec!(0), vec![])])),
@@ -696,16 +538,11 @@ mod tests {
     #[test]
     fn parking_sums_exactly_then_rounds_up_once() {
         let rules = PlanRules::demo();
-        let levels = vec![
-            level(0, Use::Commercial, dec!(33), vec![]),
-            level(1, Use::Office, dec!(90), vec![]),
-        ];
+        let levels =
+            vec![level(0, Use::Commercial, dec!(33), vec![]), level(1, Use::Office, dec!(90), vec![])];
         let x = required_parking(&rules, &levels).expect("no overflow");
         assert_eq!(x.result, dec!(3));
-        assert_eq!(
-            x.arithmetic,
-            "ceil(0 × 1 + 0 × 1.5 + 0 × 2 + 33 × 1 / 50 + 90 × 1.3 / 50) = 3"
-        );
+        assert_eq!(x.arithmetic, "ceil(0 × 1 + 0 × 1.5 + 0 × 2 + 33 × 1 / 50 + 90 × 1.3 / 50) = 3");
     }
 
     #[test]

@@ -9,7 +9,6 @@ use crate::num::{AREA_DP, LENGTH_DP, measured_decimal};
 use crate::plan::{ParkingRules, Use};
 use dxf::Drawing;
 use dxf::entities::EntityType;
-use dxf::enums::Units;
 use geo::{Coord, LineString, Polygon, Validation};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -181,9 +180,7 @@ fn layer_role(name: &str) -> Result<LayerRole, String> {
     if code == "UNIT" {
         return Ok(LayerRole::Units(level));
     }
-    use_from_layer_code(code)
-        .map(|u| LayerRole::Level(level, u))
-        .ok_or_else(bad)
+    use_from_layer_code(code).map(|u| LayerRole::Level(level, u)).ok_or_else(bad)
 }
 
 /// A polyline vertex: position and bulge (tan of a quarter of the arc's included angle).
@@ -226,10 +223,7 @@ fn push_edge(out: &mut Vec<Coord<f64>>, a: Vertex, b: Vertex) {
     let steps = (theta.abs() / ARC_STEP).ceil().clamp(1.0, 720.0) as usize;
     for j in 1..steps {
         let t = start + theta * (j as f64) / (steps as f64);
-        out.push(Coord {
-            x: cx + r * t.cos(),
-            y: cy + r * t.sin(),
-        });
+        out.push(Coord { x: cx + r * t.cos(), y: cy + r * t.sin() });
     }
 }
 
@@ -250,14 +244,8 @@ fn arc_segment_area(a: Vertex, b: Vertex) -> f64 {
 
 /// Builds a closed outline; `Err` explains why the polyline cannot be one.
 fn outline(mut vs: Vec<Vertex>, closed_flag: bool) -> Result<Outline, (ProblemCode, String)> {
-    if vs
-        .iter()
-        .any(|v| !v.x.is_finite() || !v.y.is_finite() || !v.bulge.is_finite())
-    {
-        return Err((
-            ProblemCode::BadOutline,
-            "a coordinate is not a finite number".into(),
-        ));
+    if vs.iter().any(|v| !v.x.is_finite() || !v.y.is_finite() || !v.bulge.is_finite()) {
+        return Err((ProblemCode::BadOutline, "a coordinate is not a finite number".into()));
     }
     // An open polyline whose ends meet is closed in all but the flag.
     let ends_meet = match (vs.first(), vs.last()) {
@@ -265,10 +253,7 @@ fn outline(mut vs: Vec<Vertex>, closed_flag: bool) -> Result<Outline, (ProblemCo
         _ => false,
     };
     if !closed_flag && !ends_meet {
-        return Err((
-            ProblemCode::OpenPolyline,
-            "the polyline must be closed".into(),
-        ));
+        return Err((ProblemCode::OpenPolyline, "the polyline must be closed".into()));
     }
     if ends_meet {
         vs.pop();
@@ -283,14 +268,7 @@ fn outline(mut vs: Vec<Vertex>, closed_flag: bool) -> Result<Outline, (ProblemCo
     // Work relative to the first vertex: map coordinates are large, and the shoelace formula
     // would lose square centimetres to cancellation on them.
     let (ox, oy) = (vs[0].x, vs[0].y);
-    let local: Vec<Vertex> = vs
-        .iter()
-        .map(|v| Vertex {
-            x: v.x - ox,
-            y: v.y - oy,
-            bulge: v.bulge,
-        })
-        .collect();
+    let local: Vec<Vertex> = vs.iter().map(|v| Vertex { x: v.x - ox, y: v.y - oy, bulge: v.bulge }).collect();
     let n = local.len();
     let mut twice = 0.0;
     let mut arcs = 0.0;
@@ -301,20 +279,11 @@ fn outline(mut vs: Vec<Vertex>, closed_flag: bool) -> Result<Outline, (ProblemCo
         arcs += arc_segment_area(a, b);
         push_edge(&mut coords, a, b);
         if coords.len() > MAX_VERTICES {
-            return Err((
-                ProblemCode::BadOutline,
-                format!("more than {MAX_VERTICES} vertices"),
-            ));
+            return Err((ProblemCode::BadOutline, format!("more than {MAX_VERTICES} vertices")));
         }
     }
     let area = (twice / 2.0 + arcs).abs();
-    let shifted: Vec<Coord<f64>> = coords
-        .iter()
-        .map(|c| Coord {
-            x: c.x + ox,
-            y: c.y + oy,
-        })
-        .collect();
+    let shifted: Vec<Coord<f64>> = coords.iter().map(|c| Coord { x: c.x + ox, y: c.y + oy }).collect();
     let polygon = Polygon::new(LineString::new(shifted), vec![]);
     if !(area.is_finite() && area > 0.0) {
         return Err((ProblemCode::BadOutline, "the outline has no area".into()));
@@ -322,11 +291,7 @@ fn outline(mut vs: Vec<Vertex>, closed_flag: bool) -> Result<Outline, (ProblemCo
     if !polygon.is_valid() {
         return Err((ProblemCode::BadOutline, "the outline crosses itself".into()));
     }
-    Ok(Outline {
-        polygon,
-        area,
-        corners: vs,
-    })
+    Ok(Outline { polygon, area, corners: vs })
 }
 
 /// Sides of a stall when it is a rectangle (within 1 cm and about half a degree).
@@ -364,37 +329,16 @@ enum Shape {
 fn shape_of(e: &EntityType) -> Shape {
     match e {
         EntityType::LwPolyline(p) => Shape::Poly(
-            p.vertices
-                .iter()
-                .map(|v| Vertex {
-                    x: v.x,
-                    y: v.y,
-                    bulge: v.bulge,
-                })
-                .collect(),
+            p.vertices.iter().map(|v| Vertex { x: v.x, y: v.y, bulge: v.bulge }).collect(),
             p.is_closed(),
         ),
         EntityType::Polyline(p) => Shape::Poly(
-            p.vertices()
-                .map(|v| Vertex {
-                    x: v.location.x,
-                    y: v.location.y,
-                    bulge: v.bulge,
-                })
-                .collect(),
+            p.vertices().map(|v| Vertex { x: v.location.x, y: v.location.y, bulge: v.bulge }).collect(),
             p.is_closed(),
         ),
         EntityType::Line(l) => Shape::Line(
-            Vertex {
-                x: l.p1.x,
-                y: l.p1.y,
-                bulge: 0.0,
-            },
-            Vertex {
-                x: l.p2.x,
-                y: l.p2.y,
-                bulge: 0.0,
-            },
+            Vertex { x: l.p1.x, y: l.p1.y, bulge: 0.0 },
+            Vertex { x: l.p2.x, y: l.p2.y, bulge: 0.0 },
         ),
         // Annotation is welcome on any layer.
         EntityType::Text(_)
@@ -418,56 +362,142 @@ fn shape_of(e: &EntityType) -> Shape {
     }
 }
 
-/// The DXF parser reads any text without group codes as an empty drawing; a file that is not
-/// a drawing at all must be reported as unreadable rather than as a drawing missing its layers.
-fn looks_like_dxf(bytes: &[u8]) -> bool {
+/// What the reader takes from a DXF file before handing anything to the DXF parser: the
+/// ENTITIES section, rebuilt as a drawing of its own, and the `$INSUNITS` header value.
+///
+/// Only that section is parsed because the parser panics on some malformed header values
+/// (found by fuzzing), and the design needs nothing else from the file. Scanning the group
+/// codes here also tells a file that is not a drawing at all from a drawing missing its layers.
+struct Scanned {
+    entities: Vec<u8>,
+    insunits: Option<i64>,
+}
+
+/// Lines of a byte buffer without their line ends.
+fn lines(bytes: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
+    let mut pos = 0;
+    std::iter::from_fn(move || {
+        if pos >= bytes.len() {
+            return None;
+        }
+        let start = pos;
+        let end = bytes[start..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| start + i);
+        pos = end + 1;
+        let mut line = &bytes[start..end];
+        if let [rest @ .., b'\r'] = line {
+            line = rest;
+        }
+        Some((start, line))
+    })
+}
+
+fn trimmed(line: &[u8]) -> &[u8] {
+    line.trim_ascii()
+}
+
+fn scan(bytes: &[u8]) -> Result<Scanned, String> {
     if bytes.starts_with(b"AutoCAD Binary DXF") {
-        return true;
+        return Err("binary DXF is not supported: save the drawing as ASCII DXF".into());
     }
-    let head = &bytes[..bytes.len().min(4096)];
-    let text = String::from_utf8_lossy(head);
-    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
-    // Leading 999 comment pairs, then group code 0 with SECTION.
-    loop {
-        match lines.next() {
-            Some("999") => {
-                lines.next();
+    let all: Vec<(usize, &[u8])> = lines(bytes).collect();
+    // Blank lines after the last pair are not part of the drawing.
+    let used = all.iter().rposition(|(_, l)| !trimmed(l).is_empty()).map_or(0, |i| i + 1);
+    let mut it = all[..used].iter().copied().enumerate();
+    let mut section: Option<Vec<u8>> = None;
+    let mut expect_name = false;
+    let mut entities: Option<(usize, usize)> = None;
+    let mut entities_start = 0;
+    let mut insunits = None;
+    let mut header_var: Option<Vec<u8>> = None;
+    let mut pairs = 0usize;
+    while let Some((n, (code_start, code_line))) = it.next() {
+        let code_text = trimmed(code_line);
+        let code: i32 = std::str::from_utf8(code_text)
+            .ok()
+            .and_then(|t| t.parse().ok())
+            .filter(|c| (0..=1071).contains(c))
+            .ok_or_else(|| format!("line {} is not a DXF group code", n + 1))?;
+        let Some((_, (value_start, value_line))) = it.next() else {
+            return Err(format!("group code {code} on the last line has no value"));
+        };
+        let value = trimmed(value_line);
+        pairs += 1;
+        if expect_name {
+            expect_name = false;
+            if code != 2 {
+                return Err("a SECTION without a name".into());
             }
-            Some("0") => return lines.next() == Some("SECTION"),
-            _ => return false,
+            section = Some(value.to_vec());
+            if value == b"ENTITIES" {
+                entities_start = code_start;
+            }
+            continue;
+        }
+        match (code, value) {
+            (0, b"SECTION") => {
+                if section.is_some() {
+                    return Err("a SECTION inside another".into());
+                }
+                expect_name = true;
+            }
+            (0, b"ENDSEC") => {
+                if section.as_deref() == Some(b"ENTITIES") && entities.is_none() {
+                    entities = Some((entities_start, value_start + value_line.len()));
+                }
+                section = None;
+            }
+            (0, b"EOF") => break,
+            (9, name) if section.as_deref() == Some(b"HEADER") => {
+                header_var = Some(name.to_vec());
+            }
+            (70, v) if header_var.as_deref() == Some(b"$INSUNITS") => {
+                insunits = std::str::from_utf8(v).ok().and_then(|t| t.parse().ok());
+                header_var = None;
+            }
+            _ => {}
         }
     }
+    if pairs == 0 {
+        return Err("not a DXF file: it holds no group codes".into());
+    }
+    let mut doc = b"  0\nSECTION\n".to_vec();
+    if let Some((a, b)) = entities {
+        doc.extend_from_slice(&bytes[a..b]);
+        doc.push(b'\n');
+    } else {
+        doc.extend_from_slice(b"  2\nENTITIES\n  0\nENDSEC\n");
+    }
+    doc.extend_from_slice(b"  0\nEOF\n");
+    Ok(Scanned { entities: doc, insunits })
+}
+
+/// `$INSUNITS` must be metres (6) or unitless (0).
+fn units_problem(insunits: Option<i64>) -> Option<String> {
+    let name = match insunits {
+        None | Some(0) | Some(6) => return None,
+        Some(1) => "inches",
+        Some(2) => "feet",
+        Some(4) => "millimetres",
+        Some(5) => "centimetres",
+        Some(7) => "kilometres",
+        Some(_) => "a unit other than metres",
+    };
+    Some(format!("the drawing is in {name} ($INSUNITS {}); draw in metres", insunits.unwrap_or(0)))
 }
 
 /// Reads a design from DXF bytes. Depths are measured perpendicular to the `FRONTAGE` line;
 /// stalls are checked against the plan's stall size.
 pub fn read_design(bytes: &[u8], parking: &ParkingRules) -> Result<DrawingDesign, DrawingError> {
-    let refuse = |code, detail: String| DrawingError {
-        reasons: vec![DrawingProblem {
-            code,
-            layer: None,
-            detail,
-        }],
+    let refuse = |detail: String| DrawingError {
+        reasons: vec![DrawingProblem { code: ProblemCode::Unreadable, layer: None, detail }],
     };
     if bytes.len() > MAX_DRAWING_BYTES {
-        return Err(refuse(
-            ProblemCode::Unreadable,
-            format!(
-                "the file is larger than {} MiB",
-                MAX_DRAWING_BYTES / (1024 * 1024)
-            ),
-        ));
+        return Err(refuse(format!("the file is larger than {} MiB", MAX_DRAWING_BYTES / (1024 * 1024))));
     }
-    if !looks_like_dxf(bytes) {
-        return Err(refuse(
-            ProblemCode::Unreadable,
-            "not a DXF file: it does not start with a SECTION".into(),
-        ));
-    }
-    let mut cursor = std::io::Cursor::new(bytes);
-    let drawing =
-        Drawing::load(&mut cursor).map_err(|e| refuse(ProblemCode::Unreadable, e.to_string()))?;
-    read_loaded(&drawing, parking)
+    let scanned = scan(bytes).map_err(refuse)?;
+    let mut cursor = std::io::Cursor::new(scanned.entities.as_slice());
+    let drawing = Drawing::load(&mut cursor).map_err(|e| refuse(e.to_string()))?;
+    read_entities(&drawing, units_problem(scanned.insunits), parking)
 }
 
 /// Problems collected while reading, so that all of them are reported together.
@@ -475,27 +505,18 @@ struct Problems(Vec<DrawingProblem>);
 
 impl Problems {
     fn add(&mut self, code: ProblemCode, layer: Option<&str>, detail: String) {
-        self.0.push(DrawingProblem {
-            code,
-            layer: layer.map(str::to_owned),
-            detail,
-        });
+        self.0.push(DrawingProblem { code, layer: layer.map(str::to_owned), detail });
     }
 }
 
-/// Reads a design from a drawing already loaded (or built in memory).
-pub fn read_loaded(
+fn read_entities(
     drawing: &Drawing,
+    units_problem: Option<String>,
     parking: &ParkingRules,
 ) -> Result<DrawingDesign, DrawingError> {
     let mut problems = Problems(Vec::new());
-    match drawing.header.default_drawing_units {
-        Units::Unitless | Units::Meters => {}
-        other => problems.add(
-            ProblemCode::NotMetres,
-            None,
-            format!("$INSUNITS is {other:?}; draw in metres"),
-        ),
+    if let Some(detail) = units_problem {
+        problems.add(ProblemCode::NotMetres, None, detail);
     }
 
     let mut parcels: Vec<Outline> = Vec::new();
@@ -532,11 +553,9 @@ pub fn read_loaded(
                     Some(layer),
                     format!("{handle}: a frontage line needs two points"),
                 ),
-                Shape::Unsupported(what) => problems.add(
-                    ProblemCode::UnsupportedEntity,
-                    Some(layer),
-                    format!("{handle}: {what}"),
-                ),
+                Shape::Unsupported(what) => {
+                    problems.add(ProblemCode::UnsupportedEntity, Some(layer), format!("{handle}: {what}"))
+                }
                 Shape::Ignored => {}
             }
             continue;
@@ -553,11 +572,7 @@ pub fn read_loaded(
                 continue;
             }
             Shape::Unsupported(what) => {
-                problems.add(
-                    ProblemCode::UnsupportedEntity,
-                    Some(layer),
-                    format!("{handle}: {what}"),
-                );
+                problems.add(ProblemCode::UnsupportedEntity, Some(layer), format!("{handle}: {what}"));
                 continue;
             }
         };
@@ -599,9 +614,7 @@ pub fn read_loaded(
                 }
             },
             LayerRole::Level(level, use_) => {
-                let entry = levels
-                    .entry(level)
-                    .or_insert_with(|| (use_, Vec::new(), layer.to_owned()));
+                let entry = levels.entry(level).or_insert_with(|| (use_, Vec::new(), layer.to_owned()));
                 if entry.0 != use_ {
                     problems.add(
                         ProblemCode::LevelWithSeveralUses,
@@ -613,12 +626,8 @@ pub fn read_loaded(
                 }
             }
             LayerRole::Units(level) => {
-                let entry = units
-                    .entry(level)
-                    .or_insert_with(|| (Vec::new(), layer.to_owned()));
-                entry
-                    .0
-                    .push(measured_decimal(o.area, AREA_DP).unwrap_or(Decimal::ZERO));
+                let entry = units.entry(level).or_insert_with(|| (Vec::new(), layer.to_owned()));
+                entry.0.push(measured_decimal(o.area, AREA_DP).unwrap_or(Decimal::ZERO));
             }
             LayerRole::Frontage | LayerRole::Other => {}
         }
@@ -626,11 +635,7 @@ pub fn read_loaded(
 
     let parcel = match parcels.len() {
         0 => {
-            problems.add(
-                ProblemCode::MissingLayer,
-                Some(LAYER_PARCEL),
-                "no closed parcel outline".into(),
-            );
+            problems.add(ProblemCode::MissingLayer, Some(LAYER_PARCEL), "no closed parcel outline".into());
             None
         }
         1 => parcels.pop(),
@@ -645,17 +650,10 @@ pub fn read_loaded(
     };
     let frontage = match frontages.as_slice() {
         [] => {
-            problems.add(
-                ProblemCode::MissingLayer,
-                Some(LAYER_FRONTAGE),
-                "no frontage line".into(),
-            );
+            problems.add(ProblemCode::MissingLayer, Some(LAYER_FRONTAGE), "no frontage line".into());
             None
         }
-        [(a, b)]
-            if !same((a.x, a.y), (b.x, b.y))
-                && [a.x, a.y, b.x, b.y].iter().all(|v| v.is_finite()) =>
-        {
+        [(a, b)] if !same((a.x, a.y), (b.x, b.y)) && [a.x, a.y, b.x, b.y].iter().all(|v| v.is_finite()) => {
             Some((*a, *b))
         }
         [_] => {
@@ -670,20 +668,13 @@ pub fn read_loaded(
             problems.add(
                 ProblemCode::BadFrontage,
                 Some(LAYER_FRONTAGE),
-                format!(
-                    "{} frontage lines, one expected (the main frontage)",
-                    many.len()
-                ),
+                format!("{} frontage lines, one expected (the main frontage)", many.len()),
             );
             None
         }
     };
     if levels.is_empty() {
-        problems.add(
-            ProblemCode::NoLevels,
-            None,
-            "no level layer (L+00-RES …) holds an outline".into(),
-        );
+        problems.add(ProblemCode::NoLevels, None, "no level layer (L+00-RES …) holds an outline".into());
     }
     for (level, (_, layer)) in &units {
         if !levels.contains_key(level) {
@@ -721,10 +712,9 @@ pub fn read_loaded(
                 format!("residential level {level} needs unit outlines on its UNIT layer"),
             );
         }
-        let (Some(area), Some(depth)) = (
-            measured_decimal(area, AREA_DP),
-            depth.and_then(|d| measured_decimal(d, LENGTH_DP)),
-        ) else {
+        let (Some(area), Some(depth)) =
+            (measured_decimal(area, AREA_DP), depth.and_then(|d| measured_decimal(d, LENGTH_DP)))
+        else {
             continue;
         };
         design_levels.push(Level {
@@ -738,14 +728,9 @@ pub fn read_loaded(
     }
 
     if !problems.0.is_empty() {
-        return Err(DrawingError {
-            reasons: problems.0,
-        });
+        return Err(DrawingError { reasons: problems.0 });
     }
-    let design = Design {
-        levels: design_levels,
-        parking_spaces: stalls,
-    };
+    let design = Design { levels: design_levels, parking_spaces: stalls };
     if let Err(e) = validate_design(&design) {
         problems.add(ProblemCode::InvalidDesign, None, e.to_string());
     }
@@ -756,9 +741,7 @@ pub fn read_loaded(
             parcel_boundary: parcel.polygon,
             frontage: (Coord { x: a.x, y: a.y }, Coord { x: b.x, y: b.y }),
         }),
-        _ => Err(DrawingError {
-            reasons: problems.0,
-        }),
+        _ => Err(DrawingError { reasons: problems.0 }),
     }
 }
 
@@ -769,14 +752,8 @@ mod tests {
     #[test]
     fn layer_names() {
         assert_eq!(layer_role("parcel"), Ok(LayerRole::Parcel));
-        assert_eq!(
-            layer_role("L+00-RES"),
-            Ok(LayerRole::Level(0, Use::Residential))
-        );
-        assert_eq!(
-            layer_role("l-01-prk"),
-            Ok(LayerRole::Level(-1, Use::Parking))
-        );
+        assert_eq!(layer_role("L+00-RES"), Ok(LayerRole::Level(0, Use::Residential)));
+        assert_eq!(layer_role("l-01-prk"), Ok(LayerRole::Level(-1, Use::Parking)));
         assert_eq!(layer_role("L+12-UNIT"), Ok(LayerRole::Units(12)));
         assert_eq!(layer_role("0"), Ok(LayerRole::Other));
         assert_eq!(layer_role("LABELS"), Ok(LayerRole::Other));
@@ -803,63 +780,28 @@ mod tests {
         let expected = 100.0 + PI * 25.0 / 2.0;
         assert!((o.area - expected).abs() < 1e-6, "{}", o.area);
         // The segmented polygon reaches the top of the arc: depth 15 m from the bottom edge.
-        let top = o
-            .polygon
-            .exterior()
-            .0
-            .iter()
-            .map(|c| c.y)
-            .fold(f64::NEG_INFINITY, f64::max);
+        let top = o.polygon.exterior().0.iter().map(|c| c.y).fold(f64::NEG_INFINITY, f64::max);
         assert!((top - 3_950_015.0).abs() < 1e-3);
     }
 
     #[test]
     fn outlines_refuse_open_and_crossing_polylines() {
-        let square = vec![
-            v(0.0, 0.0, 0.0),
-            v(1.0, 0.0, 0.0),
-            v(1.0, 1.0, 0.0),
-            v(0.0, 1.0, 0.0),
-        ];
-        assert!(matches!(
-            outline(square.clone(), false),
-            Err((ProblemCode::OpenPolyline, _))
-        ));
+        let square = vec![v(0.0, 0.0, 0.0), v(1.0, 0.0, 0.0), v(1.0, 1.0, 0.0), v(0.0, 1.0, 0.0)];
+        assert!(matches!(outline(square.clone(), false), Err((ProblemCode::OpenPolyline, _))));
         let mut explicit = square.clone();
         explicit.push(v(0.0, 0.0, 0.0));
         assert!(outline(explicit, false).is_ok());
-        let bow = vec![
-            v(0.0, 0.0, 0.0),
-            v(1.0, 1.0, 0.0),
-            v(1.0, 0.0, 0.0),
-            v(0.0, 1.0, 0.0),
-        ];
-        assert!(matches!(
-            outline(bow, true),
-            Err((ProblemCode::BadOutline, _))
-        ));
+        let bow = vec![v(0.0, 0.0, 0.0), v(1.0, 1.0, 0.0), v(1.0, 0.0, 0.0), v(0.0, 1.0, 0.0)];
+        assert!(matches!(outline(bow, true), Err((ProblemCode::BadOutline, _))));
         let nan = vec![v(0.0, 0.0, 0.0), v(f64::NAN, 0.0, 0.0), v(1.0, 1.0, 0.0)];
-        assert!(matches!(
-            outline(nan, true),
-            Err((ProblemCode::BadOutline, _))
-        ));
+        assert!(matches!(outline(nan, true), Err((ProblemCode::BadOutline, _))));
     }
 
     #[test]
     fn stalls_must_be_rectangles() {
-        let rect = [
-            v(0.0, 0.0, 0.0),
-            v(2.5, 0.0, 0.0),
-            v(2.5, 5.0, 0.0),
-            v(0.0, 5.0, 0.0),
-        ];
+        let rect = [v(0.0, 0.0, 0.0), v(2.5, 0.0, 0.0), v(2.5, 5.0, 0.0), v(0.0, 5.0, 0.0)];
         assert_eq!(rectangle_sides(&rect), Some((2.5, 5.0)));
-        let rhombus = [
-            v(0.0, 0.0, 0.0),
-            v(2.5, 0.0, 0.0),
-            v(4.0, 5.0, 0.0),
-            v(1.5, 5.0, 0.0),
-        ];
+        let rhombus = [v(0.0, 0.0, 0.0), v(2.5, 0.0, 0.0), v(4.0, 5.0, 0.0), v(1.5, 5.0, 0.0)];
         assert_eq!(rectangle_sides(&rhombus), None);
     }
 }

@@ -191,12 +191,8 @@ impl Explanation {
         test.left.collect_inputs(&mut self.inputs);
         test.right.collect_inputs(&mut self.inputs);
         self.formula = format!("{}; {}", self.formula, test.render(false));
-        self.arithmetic = format!(
-            "{}; {} → {}",
-            self.arithmetic,
-            test.render(true),
-            test.op.holds(left, right)
-        );
+        self.arithmetic =
+            format!("{}; {} → {}", self.arithmetic, test.render(true), test.op.holds(left, right));
         Some(self)
     }
 }
@@ -220,12 +216,7 @@ impl Test {
     }
 
     fn render(&self, numbers: bool) -> String {
-        format!(
-            "{} {} {}",
-            self.left.render(numbers),
-            self.op.symbol(),
-            self.right.render(numbers)
-        )
+        format!("{} {} {}", self.left.render(numbers), self.op.symbol(), self.right.render(numbers))
     }
 }
 
@@ -383,11 +374,7 @@ impl Expr {
     pub fn render(&self, numbers: bool) -> String {
         let wrap = |e: &Expr, min_prec: u8| {
             let text = e.render(numbers);
-            if e.precedence(numbers) < min_prec {
-                format!("({text})")
-            } else {
-                text
-            }
+            if e.precedence(numbers) < min_prec { format!("({text})") } else { text }
         };
         match self {
             Expr::Var(name, value) => {
@@ -419,13 +406,8 @@ mod tests {
     fn far_formula_renders_and_evaluates_from_one_tree() {
         let e = var("far", dec!(3)).min(var("base_floors", dec!(4)) * var("coverage", dec!(0.6)))
             * var("net_area", dec!(245));
-        let x = Explanation::evaluate(
-            RuleId::FloorAreaRatio,
-            Quantity::MaxTotalFloorArea,
-            "r5",
-            &e,
-        )
-        .expect("no overflow");
+        let x = Explanation::evaluate(RuleId::FloorAreaRatio, Quantity::MaxTotalFloorArea, "r5", &e)
+            .expect("no overflow");
         assert_eq!(x.formula, "min(far, base_floors × coverage) × net_area");
         assert_eq!(x.arithmetic, "min(3, 4 × 0.6) × 245 = 588");
         assert_eq!(x.result, dec!(588));
@@ -479,12 +461,9 @@ mod tests {
             CmpOp::Le,
             var("allowed_floors", dec!(4)) + var("purchasable_floors", dec!(1)),
         );
-        let x = Explanation::comparison(RuleId::Floors, Quantity::CountedFloors, "r3", &t)
-            .expect("no overflow");
-        assert_eq!(
-            x.formula,
-            "counted_floors ≤ allowed_floors + purchasable_floors"
-        );
+        let x =
+            Explanation::comparison(RuleId::Floors, Quantity::CountedFloors, "r3", &t).expect("no overflow");
+        assert_eq!(x.formula, "counted_floors ≤ allowed_floors + purchasable_floors");
         assert_eq!(x.arithmetic, "5 ≤ 4 + 1 → true");
         assert_eq!(x.result, dec!(5));
         assert_eq!(x.inputs.len(), 3);

@@ -28,11 +28,7 @@ pub struct ImportError {
 
 impl ImportError {
     fn new(index: usize, field: &str, reason: impl Into<String>) -> ImportError {
-        ImportError {
-            index,
-            field: field.to_owned(),
-            reason: reason.into(),
-        }
+        ImportError { index, field: field.to_owned(), reason: reason.into() }
     }
 
     /// A problem with the file as a whole (not readable, not the expected kind of document).
@@ -74,11 +70,9 @@ impl Attrs {
     fn get(&self, name: &str) -> Result<Option<Value>, String> {
         match self {
             Attrs::Json(map) => {
-                let v = map.get(name).or_else(|| {
-                    map.iter()
-                        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                        .map(|(_, v)| v)
-                });
+                let v = map
+                    .get(name)
+                    .or_else(|| map.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v));
                 match v {
                     None | Some(JsonValue::Null) => Ok(None),
                     Some(JsonValue::String(s)) => Ok(Some(Value::Text(s.clone()))),
@@ -93,11 +87,7 @@ impl Attrs {
             }
             Attrs::Dbf(record) => {
                 let v = record.get(name).or_else(|| {
-                    record
-                        .as_ref()
-                        .iter()
-                        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                        .map(|(_, v)| v)
+                    record.as_ref().iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v)
                 });
                 let number = |f: Option<f64>| match f {
                     None => Ok(None),
@@ -107,11 +97,9 @@ impl Attrs {
                 };
                 match v {
                     None => Ok(None),
-                    Some(FieldValue::Character(s)) => Ok(s
-                        .as_ref()
-                        .map(|s| s.trim().to_owned())
-                        .filter(|s| !s.is_empty())
-                        .map(Value::Text)),
+                    Some(FieldValue::Character(s)) => {
+                        Ok(s.as_ref().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).map(Value::Text))
+                    }
                     Some(FieldValue::Memo(s)) => Ok(Some(Value::Text(s.trim().to_owned()))),
                     Some(FieldValue::Numeric(f)) => number(*f),
                     Some(FieldValue::Double(f)) | Some(FieldValue::Currency(f)) => number(Some(*f)),
@@ -128,12 +116,7 @@ impl Attrs {
         }
     }
 
-    fn text(
-        &self,
-        index: usize,
-        name: &str,
-        required: bool,
-    ) -> Result<Option<String>, ImportError> {
+    fn text(&self, index: usize, name: &str, required: bool) -> Result<Option<String>, ImportError> {
         let err = |r: String| ImportError::new(index, name, r);
         let v = match self.get(name).map_err(err)? {
             None => None,
@@ -147,10 +130,7 @@ impl Attrs {
     }
 
     fn decimal(&self, index: usize, name: &str) -> Result<Option<Decimal>, ImportError> {
-        match self
-            .get(name)
-            .map_err(|r| ImportError::new(index, name, r))?
-        {
+        match self.get(name).map_err(|r| ImportError::new(index, name, r))? {
             None => Ok(None),
             Some(Value::Number(d)) => Ok(Some(d)),
             Some(Value::Text(s)) if s.trim().is_empty() => Ok(None),
@@ -169,20 +149,10 @@ impl Attrs {
         min_excluded: bool,
         max: Decimal,
     ) -> Result<Decimal, ImportError> {
-        let v = self
-            .decimal(index, name)?
-            .ok_or_else(|| ImportError::new(index, name, "missing"))?;
+        let v = self.decimal(index, name)?.ok_or_else(|| ImportError::new(index, name, "missing"))?;
         if v < min || (min_excluded && v == min) || v > max {
-            let low = if min_excluded {
-                "greater than"
-            } else {
-                "at least"
-            };
-            return Err(ImportError::new(
-                index,
-                name,
-                format!("{v} must be {low} {min} and at most {max}"),
-            ));
+            let low = if min_excluded { "greater than" } else { "at least" };
+            return Err(ImportError::new(index, name, format!("{v} must be {low} {min} and at most {max}")));
         }
         Ok(v)
     }
@@ -193,11 +163,7 @@ impl Attrs {
             Some(d) if d.fract().is_zero() => i64::try_from(d)
                 .map(Some)
                 .map_err(|_| ImportError::new(index, name, format!("{d} is out of range"))),
-            Some(d) => Err(ImportError::new(
-                index,
-                name,
-                format!("{d} is not a whole number"),
-            )),
+            Some(d) => Err(ImportError::new(index, name, format!("{d} is not a whole number"))),
         }
     }
 }
@@ -239,20 +205,13 @@ fn ring(mut coords: Vec<Coord<f64>>) -> Result<LineString<f64>, String> {
 fn polygon_from_rings(rings: &[Vec<geojson::Position>]) -> Result<Polygon<f64>, String> {
     let (outer, inner) = rings.split_first().ok_or("a polygon needs an outer ring")?;
     let exterior = ring_from_positions(outer)?;
-    let interiors = inner
-        .iter()
-        .map(|r| ring_from_positions(r))
-        .collect::<Result<Vec<_>, _>>()?;
+    let interiors = inner.iter().map(|r| ring_from_positions(r)).collect::<Result<Vec<_>, _>>()?;
     Ok(Polygon::new(exterior, interiors))
 }
 
 fn checked_area(p: &Polygon<f64>) -> Result<(), String> {
     let a = p.unsigned_area();
-    if a.is_finite() && a > 0.0 {
-        Ok(())
-    } else {
-        Err("the polygon has no area".to_owned())
-    }
+    if a.is_finite() && a > 0.0 { Ok(()) } else { Err("the polygon has no area".to_owned()) }
 }
 
 impl Geom {
@@ -264,16 +223,10 @@ impl Geom {
                     MultiPolygon::new(vec![polygon_from_rings(coordinates)?])
                 }
                 GeometryValue::MultiPolygon { coordinates } => MultiPolygon::new(
-                    coordinates
-                        .iter()
-                        .map(|p| polygon_from_rings(p))
-                        .collect::<Result<Vec<_>, _>>()?,
+                    coordinates.iter().map(|p| polygon_from_rings(p)).collect::<Result<Vec<_>, _>>()?,
                 ),
                 other => {
-                    return Err(format!(
-                        "expected a Polygon or MultiPolygon, found a {}",
-                        other.type_name()
-                    ));
+                    return Err(format!("expected a Polygon or MultiPolygon, found a {}", other.type_name()));
                 }
             },
             Geom::Shp(shape) => shape_polygons(shape)?,
@@ -290,10 +243,7 @@ impl Geom {
     fn polygon(&self) -> Result<Polygon<f64>, String> {
         let mut mp = self.multi_polygon()?;
         if mp.0.len() != 1 {
-            return Err(format!(
-                "a parcel is one polygon, found {} parts",
-                mp.0.len()
-            ));
+            return Err(format!("a parcel is one polygon, found {} parts", mp.0.len()));
         }
         Ok(mp.0.remove(0))
     }
@@ -307,11 +257,7 @@ fn shape_polygons(shape: &Shape) -> Result<MultiPolygon<f64>, String> {
         let mut outers: Vec<(LineString<f64>, Vec<LineString<f64>>)> = Vec::new();
         let mut holes = Vec::new();
         for r in rings {
-            let coords: Vec<Coord<f64>> = r
-                .points()
-                .iter()
-                .map(|p| Coord { x: p.x(), y: p.y() })
-                .collect();
+            let coords: Vec<Coord<f64>> = r.points().iter().map(|p| Coord { x: p.x(), y: p.y() }).collect();
             match r {
                 shapefile::PolygonRing::Outer(_) => outers.push((ring(coords)?, Vec::new())),
                 shapefile::PolygonRing::Inner(_) => holes.push(ring(coords)?),
@@ -319,20 +265,15 @@ fn shape_polygons(shape: &Shape) -> Result<MultiPolygon<f64>, String> {
         }
         for hole in holes {
             let probe = hole.0.first().copied().map(Point::from);
-            let owner = outers.iter_mut().find(|(outer, _)| {
-                probe.is_some_and(|pt| Polygon::new(outer.clone(), vec![]).contains(&pt))
-            });
+            let owner = outers
+                .iter_mut()
+                .find(|(outer, _)| probe.is_some_and(|pt| Polygon::new(outer.clone(), vec![]).contains(&pt)));
             match owner {
                 Some((_, inner)) => inner.push(hole),
                 None => return Err("a hole lies outside every outer ring".to_owned()),
             }
         }
-        Ok(MultiPolygon::new(
-            outers
-                .into_iter()
-                .map(|(outer, inner)| Polygon::new(outer, inner))
-                .collect(),
-        ))
+        Ok(MultiPolygon::new(outers.into_iter().map(|(outer, inner)| Polygon::new(outer, inner)).collect()))
     }
     match shape {
         Shape::Polygon(p) => rings(p.rings()),
@@ -352,54 +293,33 @@ struct RawRecord {
 fn parse_parcel(index: usize, r: &RawRecord) -> Result<Parcel, ImportError> {
     use fields::*;
     let a = &r.attrs;
-    let polygon = r
-        .geom
-        .polygon()
-        .map_err(|e| ImportError::new(index, "geometry", e))?;
+    let polygon = r.geom.polygon().map_err(|e| ImportError::new(index, "geometry", e))?;
     let parcel_key = a.text(index, PARCEL_KEY, true)?.unwrap_or_default();
     let registry_plate = a.text(index, PLATE, true)?.unwrap_or_default();
     let district = a.text(index, DISTRICT, true)?.unwrap_or_default();
     let deed_area = a.bounded(index, DEED_AREA, Decimal::ZERO, true, MAX_AREA)?;
     let depth = a.bounded(index, DEPTH, Decimal::ZERO, true, MAX_LENGTH)?;
-    let p = a
-        .integer(index, P_VALUE)?
-        .ok_or_else(|| ImportError::new(index, P_VALUE, "missing"))?;
+    let p = a.integer(index, P_VALUE)?.ok_or_else(|| ImportError::new(index, P_VALUE, "missing"))?;
     if p < 0 {
-        return Err(ImportError::new(
-            index,
-            P_VALUE,
-            format!("{p} must not be negative"),
-        ));
+        return Err(ImportError::new(index, P_VALUE, format!("{p} must not be negative")));
     }
     let merged = match a.integer(index, MERGED)? {
         None => 1,
         Some(m) if (1..=1000).contains(&m) => u32::try_from(m).unwrap_or(1),
         Some(m) => {
-            return Err(ImportError::new(
-                index,
-                MERGED,
-                format!("{m} must be from 1 to 1000"),
-            ));
+            return Err(ImportError::new(index, MERGED, format!("{m} must be from 1 to 1000")));
         }
     };
     let mut frontages = Vec::new();
     for n in 1..=MAX_FRONTAGES {
-        let (len, exist, appr) = (
-            format!("f{n}_len"),
-            format!("f{n}_exist"),
-            format!("f{n}_appr"),
-        );
+        let (len, exist, appr) = (format!("f{n}_len"), format!("f{n}_exist"), format!("f{n}_appr"));
         let present = [&len, &exist, &appr]
             .iter()
             .map(|f| a.decimal(index, f).map(|v| v.is_some()))
             .collect::<Result<Vec<bool>, _>>()?;
         if present.iter().all(|p| !p) {
             if n == 1 {
-                return Err(ImportError::new(
-                    index,
-                    &len,
-                    "every parcel needs its first frontage",
-                ));
+                return Err(ImportError::new(index, &len, "every parcel needs its first frontage"));
             }
             continue;
         }
@@ -423,10 +343,7 @@ fn parse_parcel(index: usize, r: &RawRecord) -> Result<Parcel, ImportError> {
 }
 
 fn parse_zone(index: usize, r: &RawRecord) -> Result<Zone, ImportError> {
-    let polygon = r
-        .geom
-        .multi_polygon()
-        .map_err(|e| ImportError::new(index, "geometry", e))?;
+    let polygon = r.geom.multi_polygon().map_err(|e| ImportError::new(index, "geometry", e))?;
     let code = r.attrs.text(index, fields::ZONE, true)?.unwrap_or_default();
     Ok(Zone { code, polygon })
 }
@@ -451,12 +368,7 @@ impl<T> Import<T> {
             Ok(r) => (r, None),
             Err(e) => (Vec::new(), Some(e)),
         };
-        Import {
-            records: records.into_iter().enumerate(),
-            file_error,
-            parse,
-            seen_keys: None,
-        }
+        Import { records: records.into_iter().enumerate(), file_error, parse, seen_keys: None }
     }
 }
 
@@ -518,9 +430,7 @@ impl HasKey for Zone {
 }
 
 fn geojson_records(text: &str) -> Result<Vec<RawRecord>, ImportError> {
-    let doc: GeoJson = text
-        .parse()
-        .map_err(|e| ImportError::file(format!("not GeoJSON: {e}")))?;
+    let doc: GeoJson = text.parse().map_err(|e| ImportError::file(format!("not GeoJSON: {e}")))?;
     let features = match doc {
         GeoJson::FeatureCollection(fc) => fc.features,
         GeoJson::Feature(f) => vec![f],
@@ -545,15 +455,11 @@ fn shapefile_records(shp: &[u8], dbf: &[u8]) -> Result<Vec<RawRecord>, ImportErr
     let table = shapefile::dbase::Reader::new(Cursor::new(dbf))
         .map_err(|e| ImportError::file(format!("the .dbf part is not readable: {e}")))?;
     let mut reader = shapefile::Reader::new(shapes, table);
-    let pairs = reader
-        .read()
-        .map_err(|e| ImportError::file(format!("the shapefile is not readable: {e}")))?;
+    let pairs =
+        reader.read().map_err(|e| ImportError::file(format!("the shapefile is not readable: {e}")))?;
     Ok(pairs
         .into_iter()
-        .map(|(shape, record)| RawRecord {
-            geom: Geom::Shp(shape),
-            attrs: Attrs::Dbf(record),
-        })
+        .map(|(shape, record)| RawRecord { geom: Geom::Shp(shape), attrs: Attrs::Dbf(record) })
         .collect())
 }
 
@@ -602,10 +508,7 @@ pub fn check_zone_codes(rules: &PlanRules, zones: &[Zone]) -> Result<(), ImportE
             return Err(ImportError::new(
                 index,
                 fields::ZONE,
-                format!(
-                    "zone code `{}` is not in plan version {}",
-                    z.code, rules.version
-                ),
+                format!("zone code `{}` is not in plan version {}", z.code, rules.version),
             ));
         }
     }
@@ -623,10 +526,7 @@ mod tests {
     }
 
     fn collection(features: &[String]) -> String {
-        format!(
-            r#"{{"type":"FeatureCollection","features":[{}]}}"#,
-            features.join(",")
-        )
+        format!(r#"{{"type":"FeatureCollection","features":[{}]}}"#, features.join(","))
     }
 
     const GOOD: &str = r#""pkey":"01-0001-001","plate":"1234/56","district":"1","deed_area":245.37,"depth":"24.5","p_value":1234567,"f1_len":10,"f1_exist":12,"f1_appr":12"#;
@@ -646,16 +546,16 @@ mod tests {
     #[test]
     fn errors_name_record_and_field() {
         let bad = GOOD.replace(r#""deed_area":245.37"#, r#""deed_area":-3"#);
-        let e = parcels_from_geojson(&collection(&[feature(GOOD), feature(&bad)]))
-            .expect_err("negative area");
+        let e =
+            parcels_from_geojson(&collection(&[feature(GOOD), feature(&bad)])).expect_err("negative area");
         assert_eq!((e.index, e.field.as_str()), (1, "deed_area"));
 
         let partial = format!(r#"{GOOD},"f2_len":5"#);
         let e = parcels_from_geojson(&collection(&[feature(&partial)])).expect_err("partial");
         assert_eq!(e.field, "f2_exist");
 
-        let e = parcels_from_geojson(&collection(&[feature(GOOD), feature(GOOD)]))
-            .expect_err("duplicate key");
+        let e =
+            parcels_from_geojson(&collection(&[feature(GOOD), feature(GOOD)])).expect_err("duplicate key");
         assert_eq!((e.index, e.field.as_str()), (1, "pkey"));
 
         let e = parcels_from_geojson("{not json").expect_err("syntax");

@@ -18,9 +18,7 @@ pub mod sheet;
 pub mod spatial;
 pub mod synth;
 
-pub use check::{
-    CheckError, Design, DesignError, Level, PlanCheck, RuleVerdict, Verdict, plan_check,
-};
+pub use check::{CheckError, Design, DesignError, Level, PlanCheck, RuleVerdict, Verdict, plan_check};
 pub use explain::{Explanation, Quantity, RuleId};
 pub use plan::{DEMO_RULES_TOML, Frontage, Parcel, PlanError, PlanRules, Use, Zone, ZoneRules};
 pub use sheet::{InstructionSheet, SheetStatus, ZoneContext, instruction_sheet};

@@ -16,9 +16,7 @@ pub const LENGTH_DP: u32 = 3;
 
 /// The spec's display rounding: two decimals, half up (away from zero for negatives).
 pub fn round_for_display(value: Decimal) -> Decimal {
-    value
-        .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
-        .normalize()
+    value.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero).normalize()
 }
 
 /// Renders a decimal without trailing zeros, the form used in formulas and arithmetic.
@@ -37,9 +35,7 @@ pub fn measured_decimal(value: f64, dp: u32) -> Option<Decimal> {
     // The shortest round-trip text of the float is what a person typed or a program printed,
     // so parsing it recovers "245.37" rather than the binary neighbour 245.3699999….
     let text = format!("{value}");
-    let parsed = Decimal::from_str(&text)
-        .or_else(|_| Decimal::from_scientific(&text))
-        .ok()?;
+    let parsed = Decimal::from_str(&text).or_else(|_| Decimal::from_scientific(&text)).ok()?;
     Some(parsed.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero))
 }
 
@@ -59,9 +55,7 @@ pub fn attribute_decimal(value: f64) -> Option<Decimal> {
         return None;
     }
     let text = format!("{value}");
-    Decimal::from_str(&text)
-        .or_else(|_| Decimal::from_scientific(&text))
-        .ok()
+    Decimal::from_str(&text).or_else(|_| Decimal::from_scientific(&text)).ok()
 }
 
 #[cfg(test)]
@@ -79,10 +73,7 @@ mod tests {
 
     #[test]
     fn measured_values_absorb_float_noise() {
-        assert_eq!(
-            measured_decimal(147.000_000_000_000_03, AREA_DP),
-            Some(dec!(147.00))
-        );
+        assert_eq!(measured_decimal(147.000_000_000_000_03, AREA_DP), Some(dec!(147.00)));
         assert_eq!(measured_decimal(f64::NAN, AREA_DP), None);
         assert_eq!(measured_decimal(f64::INFINITY, AREA_DP), None);
         assert_eq!(measured_decimal(1e300, AREA_DP), None);

@@ -26,14 +26,8 @@ pub enum Use {
 }
 
 impl Use {
-    pub const ALL: [Use; 6] = [
-        Use::Residential,
-        Use::Commercial,
-        Use::Office,
-        Use::Parking,
-        Use::Storage,
-        Use::Services,
-    ];
+    pub const ALL: [Use; 6] =
+        [Use::Residential, Use::Commercial, Use::Office, Use::Parking, Use::Storage, Use::Services];
 
     /// The stable code, identical to the serialised form.
     pub fn code(self) -> &'static str {
@@ -508,18 +502,9 @@ mod raw {
         }
 
         /// Accepts `v` when `min <= v <= max`.
-        fn range(
-            &self,
-            field: &str,
-            v: Dec,
-            min: Decimal,
-            max: Decimal,
-        ) -> Result<Decimal, PlanError> {
+        fn range(&self, field: &str, v: Dec, min: Decimal, max: Decimal) -> Result<Decimal, PlanError> {
             if v.0 < min || v.0 > max {
-                return Err(self.err(
-                    field,
-                    format!("{} is outside the accepted range {min} to {max}", v.0),
-                ));
+                return Err(self.err(field, format!("{} is outside the accepted range {min} to {max}", v.0)));
             }
             Ok(v.0)
         }
@@ -527,20 +512,14 @@ mod raw {
         /// Accepts `v` when `0 < v <= max`.
         fn positive(&self, field: &str, v: Dec, max: Decimal) -> Result<Decimal, PlanError> {
             if v.0 <= Decimal::ZERO || v.0 > max {
-                return Err(self.err(
-                    field,
-                    format!("{} must be greater than 0 and at most {max}", v.0),
-                ));
+                return Err(self.err(field, format!("{} must be greater than 0 and at most {max}", v.0)));
             }
             Ok(v.0)
         }
 
         fn count(&self, field: &str, v: i64, min: i64, max: i64) -> Result<u32, PlanError> {
             if v < min || v > max {
-                return Err(self.err(
-                    field,
-                    format!("{v} is outside the accepted range {min} to {max}"),
-                ));
+                return Err(self.err(field, format!("{v} is outside the accepted range {min} to {max}")));
             }
             u32::try_from(v).map_err(|_| self.err(field, format!("{v} is not a count")))
         }
@@ -557,10 +536,7 @@ mod raw {
             for name in names {
                 let u = Use::from_code(name).ok_or_else(|| {
                     let known: Vec<&str> = Use::ALL.iter().map(|u| u.code()).collect();
-                    self.err(
-                        field,
-                        format!("unknown use `{name}` (known: {})", known.join(", ")),
-                    )
+                    self.err(field, format!("unknown use `{name}` (known: {})", known.join(", ")))
                 })?;
                 if out.contains(&u) {
                     return Err(self.err(field, format!("use `{name}` is listed twice")));
@@ -648,21 +624,13 @@ mod raw {
                     10,
                 )?,
             };
-            let coverage = ClauseRule {
-                clause: top.clause("coverage.clause", self.coverage.clause)?,
-            };
-            let floor_area_ratio = ClauseRule {
-                clause: top.clause("floor_area_ratio.clause", self.floor_area_ratio.clause)?,
-            };
+            let coverage = ClauseRule { clause: top.clause("coverage.clause", self.coverage.clause)? };
+            let floor_area_ratio =
+                ClauseRule { clause: top.clause("floor_area_ratio.clause", self.floor_area_ratio.clause)? };
             let depth = DepthRule {
                 clause: top.clause("depth.clause", self.depth.clause)?,
                 share: top.positive("depth.share", self.depth.share, Decimal::ONE)?,
-                allowance: top.range(
-                    "depth.allowance",
-                    self.depth.allowance,
-                    Decimal::ZERO,
-                    dec!(100),
-                )?,
+                allowance: top.range("depth.allowance", self.depth.allowance, Decimal::ZERO, dec!(100))?,
             };
             let consolidation = ConsolidationRule {
                 clause: top.clause("consolidation.clause", self.consolidation.clause)?,
@@ -686,10 +654,8 @@ mod raw {
             };
             let counting = CountingRule {
                 clause: top.clause("counting.clause", self.counting.clause)?,
-                uncounted_below_ground: top.uses(
-                    "counting.uncounted_below_ground",
-                    &self.counting.uncounted_below_ground,
-                )?,
+                uncounted_below_ground: top
+                    .uses("counting.uncounted_below_ground", &self.counting.uncounted_below_ground)?,
             };
             let frontages = FrontagesRule {
                 clause: top.clause("frontages.clause", self.frontages.clause)?,
@@ -706,12 +672,7 @@ mod raw {
             };
             let purchase = PurchaseRule {
                 clause: top.clause("purchase.clause", self.purchase.clause)?,
-                extra_floors: top.count(
-                    "purchase.extra_floors",
-                    self.purchase.extra_floors,
-                    0,
-                    10,
-                )?,
+                extra_floors: top.count("purchase.extra_floors", self.purchase.extra_floors, 0, 10)?,
                 max_area_in_footprints: top.range(
                     "purchase.max_area_in_footprints",
                     self.purchase.max_area_in_footprints,
@@ -804,10 +765,7 @@ mod raw {
                     ));
                 }
                 if by_area.iter().any(|b| b.use_ == use_) {
-                    return Err(at.err(
-                        "parking.by_area.use",
-                        format!("use `{use_}` is listed twice"),
-                    ));
+                    return Err(at.err("parking.by_area.use", format!("use `{use_}` is listed twice")));
                 }
                 by_area.push(AreaParking {
                     use_,
@@ -816,12 +774,7 @@ mod raw {
                         entry.area_per_space,
                         MAX_AREA,
                     )?,
-                    factor: at.range(
-                        "parking.by_area.factor",
-                        entry.factor,
-                        Decimal::ZERO,
-                        dec!(100),
-                    )?,
+                    factor: at.range("parking.by_area.factor", entry.factor, Decimal::ZERO, dec!(100))?,
                 });
             }
             Ok(ParkingRules {
@@ -839,9 +792,7 @@ mod raw {
             let code = self.code.trim().to_owned();
             if code.is_empty()
                 || code.len() > 10
-                || !code
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                || !code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
             {
                 return Err(PlanError::Invalid {
                     zone: Some(self.code.clone()),
@@ -852,14 +803,9 @@ mod raw {
             let at = At { zone: Some(&code) };
             let clause = at.clause("clause", self.clause)?;
             let floors = at.count("floors", self.floors, 0, 200)?;
-            let coverage_percent = at.range(
-                "coverage_percent",
-                self.coverage_percent,
-                Decimal::ZERO,
-                dec!(100),
-            )?;
-            let far_percent =
-                at.range("far_percent", self.far_percent, Decimal::ZERO, dec!(20000))?;
+            let coverage_percent =
+                at.range("coverage_percent", self.coverage_percent, Decimal::ZERO, dec!(100))?;
+            let far_percent = at.range("far_percent", self.far_percent, Decimal::ZERO, dec!(20000))?;
             let min_parcel_area = self
                 .min_parcel_area
                 .map(|v| at.range("min_parcel_area", v, Decimal::ZERO, MAX_AREA))
@@ -871,19 +817,14 @@ mod raw {
             let uses = at.uses("uses", &self.uses)?;
             let ground_floor_only = at.uses("ground_floor_only", &self.ground_floor_only)?;
             if let Some(u) = ground_floor_only.iter().find(|u| !uses.contains(u)) {
-                return Err(at.err(
-                    "ground_floor_only",
-                    format!("use `{u}` is not among the zone's uses"),
-                ));
+                return Err(at.err("ground_floor_only", format!("use `{u}` is not among the zone's uses")));
             }
             if self.building_zone {
                 if floors == 0 {
                     return Err(at.err("floors", "a building zone needs at least one floor"));
                 }
                 if coverage_percent.is_zero() {
-                    return Err(
-                        at.err("coverage_percent", "a building zone needs coverage above 0")
-                    );
+                    return Err(at.err("coverage_percent", "a building zone needs coverage above 0"));
                 }
                 if far_percent.is_zero() {
                     return Err(at.err("far_percent", "a building zone needs a FAR above 0"));
@@ -951,10 +892,7 @@ mod tests {
     }
 
     fn with(from: &str, to: &str) -> Result<PlanRules, PlanError> {
-        assert!(
-            DEMO_RULES_TOML.contains(from),
-            "fixture text `{from}` missing"
-        );
+        assert!(DEMO_RULES_TOML.contains(from), "fixture text `{from}` missing");
         PlanRules::from_toml(&DEMO_RULES_TOML.replacen(from, to, 1))
     }
 
@@ -971,47 +909,26 @@ mod tests {
             "coverage_percent = 60\nfar_percent = 120",
             "coverage_percent = -5\nfar_percent = 120",
         ));
-        assert_eq!(
-            (zone.as_deref(), field.as_str()),
-            (Some("R111"), "coverage_percent")
-        );
+        assert_eq!((zone.as_deref(), field.as_str()), (Some("R111"), "coverage_percent"));
         let (zone, field) = invalid(with("floors = 3", "floors = 9000"));
         assert_eq!((zone.as_deref(), field.as_str()), (Some("R112"), "floors"));
         let (zone, field) = invalid(with("coverage_percent = 50", "coverage_percent = 150"));
-        assert_eq!(
-            (zone.as_deref(), field.as_str()),
-            (Some("R131"), "coverage_percent")
-        );
+        assert_eq!((zone.as_deref(), field.as_str()), (Some("R131"), "coverage_percent"));
         let (zone, field) = invalid(with("share = \"0.6\"", "share = \"-0.6\""));
         assert_eq!((zone, field.as_str()), (None, "depth.share"));
-        let (zone, field) = invalid(with(
-            "medium_unit_spaces = \"1.5\"",
-            "medium_unit_spaces = \"-1.5\"",
-        ));
-        assert_eq!(
-            (zone, field.as_str()),
-            (None, "parking.residential.medium_unit_spaces")
-        );
+        let (zone, field) = invalid(with("medium_unit_spaces = \"1.5\"", "medium_unit_spaces = \"-1.5\""));
+        assert_eq!((zone, field.as_str()), (None, "parking.residential.medium_unit_spaces"));
     }
 
     #[test]
     fn unknown_uses_and_duplicate_codes_are_refused() {
-        let (zone, field) = invalid(with(
-            "uses = [\"commercial\", \"office\"]",
-            "uses = [\"commercial\", \"shop\"]",
-        ));
+        let (zone, field) =
+            invalid(with("uses = [\"commercial\", \"office\"]", "uses = [\"commercial\", \"shop\"]"));
         assert_eq!((zone.as_deref(), field.as_str()), (Some("S111"), "uses"));
         let e = with("code = \"R112\"", "code = \"R111\"");
-        assert_eq!(
-            e,
-            Err(PlanError::DuplicateZone {
-                code: "R111".into()
-            })
-        );
-        let (zone, field) = invalid(with(
-            "ancillary = [\"parking\", \"storage\", \"services\"]",
-            "ancillary = [\"garage\"]",
-        ));
+        assert_eq!(e, Err(PlanError::DuplicateZone { code: "R111".into() }));
+        let (zone, field) =
+            invalid(with("ancillary = [\"parking\", \"storage\", \"services\"]", "ancillary = [\"garage\"]"));
         assert_eq!((zone, field.as_str()), (None, "uses.ancillary"));
     }
 
@@ -1020,32 +937,18 @@ mod tests {
         assert!(
             matches!(with("share = \"0.6\"", "share = 0.6"), Err(PlanError::Syntax(m)) if m.contains("quotes"))
         );
-        let (_, field) = invalid(with(
-            "effective_from = \"1405/01/01\"",
-            "effective_from = \"1405/07/31\"",
-        ));
+        let (_, field) = invalid(with("effective_from = \"1405/01/01\"", "effective_from = \"1405/07/31\""));
         assert_eq!(field, "effective_from");
-        assert!(matches!(
-            with("[coverage]", "[coverage"),
-            Err(PlanError::Syntax(_))
-        ));
-        assert!(matches!(
-            with("stall_length = 5", "stall_lenght = 5"),
-            Err(PlanError::Syntax(_))
-        ));
-        let (zone, field) = invalid(with(
-            "clause = \"sample-plan zone table, R121\"",
-            "clause = \" \"",
-        ));
+        assert!(matches!(with("[coverage]", "[coverage"), Err(PlanError::Syntax(_))));
+        assert!(matches!(with("stall_length = 5", "stall_lenght = 5"), Err(PlanError::Syntax(_))));
+        let (zone, field) = invalid(with("clause = \"sample-plan zone table, R121\"", "clause = \" \""));
         assert_eq!((zone.as_deref(), field.as_str()), (Some("R121"), "clause"));
     }
 
     #[test]
     fn green_zone_must_not_have_floors() {
-        let (zone, field) = invalid(with(
-            "building_zone = false\nfloors = 0",
-            "building_zone = false\nfloors = 2",
-        ));
+        let (zone, field) =
+            invalid(with("building_zone = false\nfloors = 0", "building_zone = false\nfloors = 2"));
         assert_eq!((zone.as_deref(), field.as_str()), (Some("G111"), "floors"));
     }
 
@@ -1053,10 +956,7 @@ mod tests {
     fn use_codes_are_stable() {
         for u in Use::ALL {
             assert_eq!(Use::from_code(u.code()), Some(u));
-            assert_eq!(
-                serde_json::to_string(&u).ok(),
-                Some(format!("\"{}\"", u.code()))
-            );
+            assert_eq!(serde_json::to_string(&u).ok(), Some(format!("\"{}\"", u.code())));
         }
     }
 }

@@ -129,11 +129,7 @@ pub fn main_frontage(frontages: &[Frontage]) -> Option<usize> {
 
 /// Computes the instruction sheet of one parcel. Never panics: data the rules cannot handle
 /// yields a sheet that needs review, with a note saying why.
-pub fn instruction_sheet(
-    rules: &PlanRules,
-    parcel: &Parcel,
-    zone_context: ZoneContext,
-) -> InstructionSheet {
+pub fn instruction_sheet(rules: &PlanRules, parcel: &Parcel, zone_context: ZoneContext) -> InstructionSheet {
     let mut sheet = InstructionSheet {
         plan_version: rules.version.clone(),
         plan_effective_from: rules.effective_from.clone(),
@@ -159,9 +155,7 @@ pub fn instruction_sheet(
                 Some(_) => "zone.unknown_code".to_owned(),
             },
             clause: rules.zone_overlap.clause.clone(),
-            details: zone_code
-                .map(|c| vec![("zone".to_owned(), c)])
-                .unwrap_or_default(),
+            details: zone_code.map(|c| vec![("zone".to_owned(), c)]).unwrap_or_default(),
         };
         return needs_review(sheet, vec![note]);
     };
@@ -183,10 +177,7 @@ pub fn instruction_sheet(
             clause: rules.reserve_land.clause.clone(),
             details: vec![
                 ("deed_area".to_owned(), fmt_decimal(parcel.deed_area)),
-                (
-                    "min_deed_area".to_owned(),
-                    fmt_decimal(rules.reserve_land.min_deed_area),
-                ),
+                ("min_deed_area".to_owned(), fmt_decimal(rules.reserve_land.min_deed_area)),
             ],
         };
         return needs_review(sheet, vec![note]);
@@ -200,14 +191,8 @@ pub fn instruction_sheet(
             message_key: "zone_overlap.needs_review".to_owned(),
             clause: rules.zone_overlap.clause.clone(),
             details: vec![
-                (
-                    "zones".to_owned(),
-                    sheet.zone_context.zones_involved.join(", "),
-                ),
-                (
-                    "outside_share".to_owned(),
-                    fmt_decimal(sheet.zone_context.outside_share),
-                ),
+                ("zones".to_owned(), sheet.zone_context.zones_involved.join(", ")),
+                ("outside_share".to_owned(), fmt_decimal(sheet.zone_context.outside_share)),
                 ("max_outside_share".to_owned(), fmt_decimal(max_outside)),
             ],
         });
@@ -220,18 +205,11 @@ pub fn instruction_sheet(
                     rule: RuleId::Depth,
                     message_key: "depth.not_positive".to_owned(),
                     clause: rules.depth.clause.clone(),
-                    details: vec![(
-                        "max_depth".to_owned(),
-                        fmt_decimal(figures.max_depth.result),
-                    )],
+                    details: vec![("max_depth".to_owned(), fmt_decimal(figures.max_depth.result))],
                 });
             }
             sheet.figures = Some(figures);
-            if notes.is_empty() {
-                sheet
-            } else {
-                needs_review(sheet, notes)
-            }
+            if notes.is_empty() { sheet } else { needs_review(sheet, notes) }
         }
         Err(note) => {
             notes.push(note);
@@ -251,10 +229,7 @@ fn data_note(rules: &PlanRules, key: &str, field: &str, value: String) -> SheetN
         rule: RuleId::ParcelData,
         message_key: format!("parcel_data.{key}"),
         clause: rules.frontages.clause.clone(),
-        details: vec![
-            ("field".to_owned(), field.to_owned()),
-            ("value".to_owned(), value),
-        ],
+        details: vec![("field".to_owned(), field.to_owned()), ("value".to_owned(), value)],
     }
 }
 
@@ -277,28 +252,13 @@ fn parcel_data_problem(rules: &PlanRules, parcel: &Parcel) -> Option<SheetNote> 
         return Some(data_note(rules, "no_frontage", "frontages", "0".to_owned()));
     }
     if parcel.deed_area <= Decimal::ZERO {
-        return Some(data_note(
-            rules,
-            "not_positive",
-            "deed_area",
-            fmt_decimal(parcel.deed_area),
-        ));
+        return Some(data_note(rules, "not_positive", "deed_area", fmt_decimal(parcel.deed_area)));
     }
     if parcel.depth <= Decimal::ZERO {
-        return Some(data_note(
-            rules,
-            "not_positive",
-            "depth",
-            fmt_decimal(parcel.depth),
-        ));
+        return Some(data_note(rules, "not_positive", "depth", fmt_decimal(parcel.depth)));
     }
     if parcel.merged_parcels == 0 {
-        return Some(data_note(
-            rules,
-            "not_positive",
-            "merged_parcels",
-            "0".to_owned(),
-        ));
+        return Some(data_note(rules, "not_positive", "merged_parcels", "0".to_owned()));
     }
     for (i, f) in parcel.frontages.iter().enumerate() {
         let n = i + 1;
@@ -346,11 +306,7 @@ fn clause2(rule_clause: &str, zone: &ZoneRules) -> String {
 }
 
 /// Applies rules 1 and 3–7 in order.
-fn figures(
-    rules: &PlanRules,
-    zone: &ZoneRules,
-    parcel: &Parcel,
-) -> Result<SheetFigures, SheetNote> {
+fn figures(rules: &PlanRules, zone: &ZoneRules, parcel: &Parcel) -> Result<SheetFigures, SheetNote> {
     let eval = |rule: RuleId, q: Quantity, clause: &str, e: &Expr| {
         Explanation::evaluate(rule, q, clause, e).ok_or_else(|| overflow_note(rule, clause))
     };
@@ -370,8 +326,7 @@ fn figures(
     let mut net = var("deed_area", parcel.deed_area);
     for (i, (f, s)) in parcel.frontages.iter().zip(&setbacks).enumerate() {
         let n = i + 1;
-        net = net
-            - var(format!("frontage_{n}_length"), f.length) * var(format!("setback_{n}"), s.result);
+        net = net - var(format!("frontage_{n}_length"), f.length) * var(format!("setback_{n}"), s.result);
     }
     if let [s1, s2] = setbacks.as_slice() {
         // The corner square lies in both strips; add it back once.
@@ -391,26 +346,17 @@ fn figures(
     // Rule 3: one floor fewer per unmet condition, never below the minimum in a building zone.
     let main = main_frontage(&parcel.frontages).unwrap_or(0);
     let main_f = &parcel.frontages[main];
-    let lost = var(
-        "floors_lost_per_unmet_condition",
-        Decimal::from(rules.floors.floors_lost_per_unmet_condition),
-    );
+    let lost =
+        var("floors_lost_per_unmet_condition", Decimal::from(rules.floors.floors_lost_per_unmet_condition));
     let floors_clause = clause2(&rules.floors.clause, zone);
     let base = (var("zone_floors", Decimal::from(zone.floors))
         - lost.clone()
-            * var("net_area", net_v).less(var(
-                "min_parcel_area",
-                zone.min_parcel_area.unwrap_or(Decimal::ZERO),
-            ))
+            * var("net_area", net_v)
+                .less(var("min_parcel_area", zone.min_parcel_area.unwrap_or(Decimal::ZERO)))
         - lost
-            * var("main_street_approved_width", main_f.approved_width).less(var(
-                "min_street_width",
-                zone.min_street_width.unwrap_or(Decimal::ZERO),
-            )))
-    .max(var(
-        "min_floors",
-        Decimal::from(rules.floors.min_floors_in_building_zone),
-    ));
+            * var("main_street_approved_width", main_f.approved_width)
+                .less(var("min_street_width", zone.min_street_width.unwrap_or(Decimal::ZERO))))
+    .max(var("min_floors", Decimal::from(rules.floors.min_floors_in_building_zone)));
     let base_floors = eval(RuleId::Floors, Quantity::BaseFloors, &floors_clause, &base)?;
 
     // Rule 4.
@@ -429,8 +375,7 @@ fn figures(
         RuleId::FloorAreaRatio,
         Quantity::BaseMaxTotalFloorArea,
         &far_clause,
-        &(var("far", zone.far())
-            .min(var("base_floors", base_floors.result) * var("coverage", coverage))
+        &(var("far", zone.far()).min(var("base_floors", base_floors.result) * var("coverage", coverage))
             * var("net_area", net_v)),
     )?;
 
@@ -454,10 +399,8 @@ fn figures(
         RuleId::Consolidation,
         Quantity::ConsolidationBonus,
         &cons_clause,
-        &((var(
-            "bonus_per_extra_parcel",
-            cons.bonus_percent_per_extra_parcel / Decimal::ONE_HUNDRED,
-        ) * (var("merged_parcels", merged) - konst(Decimal::ONE)))
+        &((var("bonus_per_extra_parcel", cons.bonus_percent_per_extra_parcel / Decimal::ONE_HUNDRED)
+            * (var("merged_parcels", merged) - konst(Decimal::ONE)))
         .min(var("bonus_floors", bonus_floors) * var("coverage", coverage))
             * var("net_area", net_v)),
     )?;
@@ -473,8 +416,7 @@ fn figures(
         RuleId::Consolidation,
         Quantity::MaxTotalFloorArea,
         &cons_clause,
-        &(var("base_max_total_floor_area", base_total.result)
-            + var("consolidation_bonus", bonus.result)),
+        &(var("base_max_total_floor_area", base_total.result) + var("consolidation_bonus", bonus.result)),
     )?;
 
     Ok(SheetFigures {
@@ -501,11 +443,7 @@ mod tests {
     use rust_decimal_macros::dec;
 
     fn f(length: Decimal, existing: Decimal, approved: Decimal) -> Frontage {
-        Frontage {
-            length,
-            existing_width: existing,
-            approved_width: approved,
-        }
+        Frontage { length, existing_width: existing, approved_width: approved }
     }
 
     #[test]

@@ -5,8 +5,8 @@ use crate::num::measured_decimal;
 use crate::plan::{Parcel, Zone};
 use crate::sheet::ZoneContext;
 use geo::{
-    Area, BooleanOps, BoundingRect, Centroid, Contains, CoordsIter, InteriorPoint, Intersects,
-    Point, Polygon, Rect,
+    Area, BooleanOps, BoundingRect, Centroid, Contains, CoordsIter, InteriorPoint, Intersects, Point,
+    Polygon, Rect,
 };
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
@@ -67,11 +67,7 @@ impl ZoneIndex {
                 }
             }
         }
-        ZoneIndex {
-            zones,
-            tree: RTree::bulk_load(entries),
-            edges: RTree::bulk_load(edges),
-        }
+        ZoneIndex { zones, tree: RTree::bulk_load(entries), edges: RTree::bulk_load(edges) }
     }
 
     pub fn zones(&self) -> &[Zone] {
@@ -80,23 +76,14 @@ impl ZoneIndex {
 
     fn index_at(&self, x: f64, y: f64) -> Option<usize> {
         let pt = Point::new(x, y);
-        let mut candidates: Vec<usize> = self
-            .tree
-            .locate_all_at_point(&[x, y])
-            .map(|e| e.data)
-            .collect();
+        let mut candidates: Vec<usize> = self.tree.locate_all_at_point(&[x, y]).map(|e| e.data).collect();
         candidates.sort_unstable();
         // Interior first; a point on a shared boundary goes to the first zone listed.
         candidates
             .iter()
             .copied()
             .find(|&i| self.zones[i].polygon.contains(&pt))
-            .or_else(|| {
-                candidates
-                    .iter()
-                    .copied()
-                    .find(|&i| self.zones[i].polygon.intersects(&pt))
-            })
+            .or_else(|| candidates.iter().copied().find(|&i| self.zones[i].polygon.intersects(&pt)))
     }
 
     /// The zone containing a point (boundary included).
@@ -112,32 +99,23 @@ impl ZoneIndex {
         };
         let home = self.index_at(pt.x(), pt.y());
         let query = aabb(bbox);
-        let crossing_edge = self
-            .edges
-            .locate_in_envelope_intersecting(&query)
-            .next()
-            .is_some();
+        let crossing_edge = self.edges.locate_in_envelope_intersecting(&query).next().is_some();
         if !crossing_edge {
             // No zone boundary comes near the parcel's box, so the box lies wholly inside or
             // wholly outside each zone: the home zone holds the whole parcel.
             return match home {
                 Some(i) => ZoneContext::inside(&self.zones[i].code),
-                None => ZoneContext {
-                    zone_code: None,
-                    zones_involved: Vec::new(),
-                    outside_share: Decimal::ONE,
-                },
+                None => {
+                    ZoneContext { zone_code: None, zones_involved: Vec::new(), outside_share: Decimal::ONE }
+                }
             };
         }
         let area = polygon.unsigned_area();
         if !(area.is_finite() && area > 0.0) {
             return ZoneContext::default();
         }
-        let mut candidates: Vec<usize> = self
-            .tree
-            .locate_in_envelope_intersecting(&query)
-            .map(|e| e.data)
-            .collect();
+        let mut candidates: Vec<usize> =
+            self.tree.locate_in_envelope_intersecting(&query).map(|e| e.data).collect();
         candidates.sort_unstable();
         let mut shares: Vec<(usize, Decimal)> = Vec::new();
         for i in candidates {
@@ -149,14 +127,10 @@ impl ZoneIndex {
         }
         // Home zone first, then by share of the parcel, largest first.
         shares.sort_by(|a, b| {
-            (Some(b.0) == home)
-                .cmp(&(Some(a.0) == home))
-                .then(b.1.cmp(&a.1))
-                .then(a.0.cmp(&b.0))
+            (Some(b.0) == home).cmp(&(Some(a.0) == home)).then(b.1.cmp(&a.1)).then(a.0.cmp(&b.0))
         });
-        let home_share = home
-            .and_then(|h| shares.iter().find(|(i, _)| *i == h).map(|(_, s)| *s))
-            .unwrap_or(Decimal::ZERO);
+        let home_share =
+            home.and_then(|h| shares.iter().find(|(i, _)| *i == h).map(|(_, s)| *s)).unwrap_or(Decimal::ZERO);
         let mut involved: Vec<String> = Vec::new();
         for (i, _) in &shares {
             let code = &self.zones[*i].code;
@@ -184,16 +158,9 @@ impl ParcelIndex {
             .iter()
             .enumerate()
             .filter(|(_, p)| finite(&p.polygon))
-            .filter_map(|(i, p)| {
-                p.polygon
-                    .bounding_rect()
-                    .map(|r| Entry::new(envelope(r), i))
-            })
+            .filter_map(|(i, p)| p.polygon.bounding_rect().map(|r| Entry::new(envelope(r), i)))
             .collect();
-        ParcelIndex {
-            parcels,
-            tree: RTree::bulk_load(entries),
-        }
+        ParcelIndex { parcels, tree: RTree::bulk_load(entries) }
     }
 
     pub fn parcels(&self) -> &[Parcel] {
@@ -241,10 +208,7 @@ pub struct SpatialIndex {
 
 impl SpatialIndex {
     pub fn new(parcels: Vec<Parcel>, zones: Vec<Zone>) -> SpatialIndex {
-        SpatialIndex {
-            parcels: ParcelIndex::new(parcels),
-            zones: ZoneIndex::new(zones),
-        }
+        SpatialIndex { parcels: ParcelIndex::new(parcels), zones: ZoneIndex::new(zones) }
     }
 
     pub fn parcel_at(&self, x: f64, y: f64) -> Option<&Parcel> {
@@ -275,10 +239,7 @@ mod tests {
     }
 
     fn zone(code: &str, p: Polygon<f64>) -> Zone {
-        Zone {
-            code: code.into(),
-            polygon: MultiPolygon::new(vec![p]),
-        }
+        Zone { code: code.into(), polygon: MultiPolygon::new(vec![p]) }
     }
 
     fn zones() -> ZoneIndex {
@@ -292,14 +253,8 @@ mod tests {
     fn zone_at_point_and_boundary() {
         let z = zones();
         assert_eq!(z.zone_at(50.0, 50.0).map(|z| z.code.as_str()), Some("R122"));
-        assert_eq!(
-            z.zone_at(150.0, 50.0).map(|z| z.code.as_str()),
-            Some("M111")
-        );
-        assert_eq!(
-            z.zone_at(100.0, 50.0).map(|z| z.code.as_str()),
-            Some("R122")
-        );
+        assert_eq!(z.zone_at(150.0, 50.0).map(|z| z.code.as_str()), Some("M111"));
+        assert_eq!(z.zone_at(100.0, 50.0).map(|z| z.code.as_str()), Some("R122"));
         assert!(z.zone_at(250.0, 50.0).is_none());
     }
 

@@ -47,9 +47,8 @@ impl Rng {
 
 /// A seed derived from the city seed and a position, so every block has its own stream.
 fn sub_seed(seed: u64, kind: u64, index: u64) -> u64 {
-    let mut r = Rng::new(
-        seed ^ kind.wrapping_mul(0xD6E8_FEB8_6659_FD93) ^ index.wrapping_mul(0xA076_1D64_78BD_642F),
-    );
+    let mut r =
+        Rng::new(seed ^ kind.wrapping_mul(0xD6E8_FEB8_6659_FD93) ^ index.wrapping_mul(0xA076_1D64_78BD_642F));
     r.next_u64()
 }
 
@@ -82,12 +81,7 @@ pub struct SynthConfig {
 
 impl SynthConfig {
     pub fn new(seed: u64, parcels: usize) -> SynthConfig {
-        SynthConfig {
-            seed,
-            parcels,
-            origin: (530_000.0, 3_950_000.0),
-            zone_cell_blocks: 3,
-        }
+        SynthConfig { seed, parcels, origin: (530_000.0, 3_950_000.0), zone_cell_blocks: 3 }
     }
 }
 
@@ -123,11 +117,7 @@ pub struct SynthCity {
 fn street(rng: &mut Rng, axis: Axis, position_cm: i64) -> Street {
     let existing = *rng.pick(&WIDTHS);
     // About a third of the streets are due for widening by 2 to 6 m.
-    let approved = if rng.chance(35) {
-        existing + 2 * rng.range(1, 3)
-    } else {
-        existing
-    };
+    let approved = if rng.chance(35) { existing + 2 * rng.range(1, 3) } else { existing };
     Street {
         axis,
         position_cm,
@@ -164,8 +154,7 @@ impl SynthCity {
         while total < config.parcels {
             let b = lots_per_row.len();
             let col = b % columns;
-            let width_cm =
-                vertical_streets[col + 1].position_cm - vertical_streets[col].position_cm;
+            let width_cm = vertical_streets[col + 1].position_cm - vertical_streets[col].position_cm;
             let mut rng = Rng::new(sub_seed(seed, 2, b as u64));
             let lot_target_cm = rng.range(900, 1600);
             let k = (width_cm / lot_target_cm).clamp(2, 16);
@@ -196,22 +185,12 @@ impl SynthCity {
     }
 
     fn coord(&self, x_cm: i64, y_cm: i64) -> (f64, f64) {
-        (
-            self.config.origin.0 + x_cm as f64 / 100.0,
-            self.config.origin.1 + y_cm as f64 / 100.0,
-        )
+        (self.config.origin.0 + x_cm as f64 / 100.0, self.config.origin.1 + y_cm as f64 / 100.0)
     }
 
     fn rect(&self, x0: i64, y0: i64, x1: i64, y1: i64) -> Polygon<f64> {
         let pts = [(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)];
-        Polygon::new(
-            LineString::from(
-                pts.iter()
-                    .map(|&(x, y)| self.coord(x, y))
-                    .collect::<Vec<_>>(),
-            ),
-            vec![],
-        )
+        Polygon::new(LineString::from(pts.iter().map(|&(x, y)| self.coord(x, y)).collect::<Vec<_>>()), vec![])
     }
 
     /// Zone cells of `zone_cell_blocks` × `zone_cell_blocks` blocks, bounded by street centre
@@ -257,9 +236,7 @@ impl SynthCity {
 
     /// Every parcel, block by block; the same sequence for the same configuration.
     pub fn parcels(&self) -> impl Iterator<Item = Parcel> + '_ {
-        (0..self.lots_per_row.len())
-            .flat_map(move |b| self.block_parcels(b))
-            .take(self.config.parcels)
+        (0..self.lots_per_row.len()).flat_map(move |b| self.block_parcels(b)).take(self.config.parcels)
     }
 
     /// The lots of one block: the southern row fronts the street below, the northern row the
@@ -271,10 +248,7 @@ impl SynthCity {
         let k = usize::from(k);
         let (col, row) = (block % self.columns, block / self.columns);
         let (west, east) = (&self.vertical_streets[col], &self.vertical_streets[col + 1]);
-        let (south, north) = (
-            &self.horizontal_streets[row],
-            &self.horizontal_streets[row + 1],
-        );
+        let (south, north) = (&self.horizontal_streets[row], &self.horizontal_streets[row + 1]);
         let x0 = west.position_cm + half_width_cm(west);
         let x1 = east.position_cm - half_width_cm(east);
         let y0 = south.position_cm + half_width_cm(south);
@@ -302,10 +276,7 @@ impl SynthCity {
         let p = rng.range(200, 3000) * 1000;
 
         let mut out = Vec::with_capacity(2 * k);
-        for (side, (ly0, ly1, street_h)) in [(y0, y_mid, south), (y_mid, y1, north)]
-            .into_iter()
-            .enumerate()
-        {
+        for (side, (ly0, ly1, street_h)) in [(y0, y_mid, south), (y_mid, y1, north)].into_iter().enumerate() {
             for i in 0..k {
                 let (lx0, lx1) = (cuts[i], cuts[i + 1]);
                 let width = Decimal::new(lx1 - lx0, 2);
@@ -330,20 +301,12 @@ impl SynthCity {
                     });
                 }
                 // Depth is surveyed perpendicular to the main frontage.
-                let lot_depth = if main_frontage(&frontages) == Some(0) {
-                    depth
-                } else {
-                    width
-                };
+                let lot_depth = if main_frontage(&frontages) == Some(0) { depth } else { width };
                 let area_cm2 = (lx1 - lx0) * (ly1 - ly0);
                 // Deed areas differ from the drawn area by up to 2 %, as surveys do.
                 let deviation = rng.range(-200, 200);
                 let deed = Decimal::new(area_cm2 * (10_000 + deviation) / 10_000, 4).round_dp(2);
-                let merged = if rng.chance(4) {
-                    u32::try_from(rng.range(2, 4)).unwrap_or(2)
-                } else {
-                    1
-                };
+                let merged = if rng.chance(4) { u32::try_from(rng.range(2, 4)).unwrap_or(2) } else { 1 };
                 let lot = 2 * i + side;
                 out.push(Parcel {
                     parcel_key: format!("{district}-{block:06}-{lot:03}"),
@@ -393,11 +356,7 @@ mod tests {
             assert!((1..=2).contains(&p.frontages.len()));
             corners += usize::from(p.frontages.len() == 2);
             merged += usize::from(p.merged_parcels > 1);
-            widening += usize::from(
-                p.frontages
-                    .iter()
-                    .any(|f| f.approved_width > f.existing_width),
-            );
+            widening += usize::from(p.frontages.iter().any(|f| f.approved_width > f.existing_width));
         }
         assert!(corners > 0 && merged > 0 && widening > 0);
         let districts: std::collections::BTreeSet<&str> =

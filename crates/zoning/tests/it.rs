@@ -19,11 +19,7 @@ fn square(side: f64) -> Polygon<f64> {
 }
 
 fn frontage(length: Decimal, existing: Decimal, approved: Decimal) -> Frontage {
-    Frontage {
-        length,
-        existing_width: existing,
-        approved_width: approved,
-    }
+    Frontage { length, existing_width: existing, approved_width: approved }
 }
 
 fn parcel(deed: Decimal, depth: Decimal, merged: u32, frontages: Vec<Frontage>) -> Parcel {
@@ -57,43 +53,19 @@ fn figures(s: &InstructionSheet) -> (Decimal, Decimal, Decimal, Decimal, Decimal
 }
 
 fn first_example() -> Parcel {
-    parcel(
-        dec!(245),
-        dec!(24.5),
-        1,
-        vec![frontage(dec!(10), dec!(12), dec!(12))],
-    )
+    parcel(dec!(245), dec!(24.5), 1, vec![frontage(dec!(10), dec!(12), dec!(12))])
 }
 
 fn m111_example() -> Parcel {
-    parcel(
-        dec!(400),
-        dec!(25),
-        1,
-        vec![frontage(dec!(16), dec!(14), dec!(14))],
-    )
+    parcel(dec!(400), dec!(25), 1, vec![frontage(dec!(16), dec!(14), dec!(14))])
 }
 
 fn res(level: i32, area: Decimal, units: Vec<Decimal>) -> Level {
-    Level {
-        level,
-        use_: Use::Residential,
-        gross_area: area,
-        footprint_area: area,
-        depth: dec!(15),
-        units,
-    }
+    Level { level, use_: Use::Residential, gross_area: area, footprint_area: area, depth: dec!(15), units }
 }
 
 fn other(level: i32, use_: Use, area: Decimal) -> Level {
-    Level {
-        level,
-        use_,
-        gross_area: area,
-        footprint_area: area,
-        depth: dec!(15),
-        units: vec![],
-    }
+    Level { level, use_, gross_area: area, footprint_area: area, depth: dec!(15), units: vec![] }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -104,19 +76,10 @@ fn other(level: i32, use_: Use, area: Decimal) -> Level {
 fn worked_example_r122_245() {
     let s = sheet("R122", &first_example());
     assert_eq!(s.status, SheetStatus::Issued);
-    assert_eq!(
-        figures(&s),
-        (dec!(245), dec!(4), dec!(147), dec!(588), dec!(16.7))
-    );
+    assert_eq!(figures(&s), (dec!(245), dec!(4), dec!(147), dec!(588), dec!(16.7)));
     let f = s.figures.as_ref().expect("figures");
-    assert_eq!(
-        f.base_max_total_floor_area.formula,
-        "min(far, base_floors × coverage) × net_area"
-    );
-    assert_eq!(
-        f.base_max_total_floor_area.arithmetic,
-        "min(3, 4 × 0.6) × 245 = 588"
-    );
+    assert_eq!(f.base_max_total_floor_area.formula, "min(far, base_floors × coverage) × net_area");
+    assert_eq!(f.base_max_total_floor_area.arithmetic, "min(3, 4 × 0.6) × 245 = 588");
     assert_eq!(round_for_display(f.max_depth.result).to_string(), "16.7");
 }
 
@@ -126,16 +89,10 @@ fn worked_example_r121_corner() {
         dec!(500),
         dec!(20),
         1,
-        vec![
-            frontage(dec!(20), dec!(8), dec!(12)),
-            frontage(dec!(25), dec!(10), dec!(16)),
-        ],
+        vec![frontage(dec!(20), dec!(8), dec!(12)), frontage(dec!(25), dec!(10), dec!(16))],
     );
     let s = sheet("R121", &p);
-    assert_eq!(
-        figures(&s),
-        (dec!(391), dec!(4), dec!(234.6), dec!(938.4), dec!(12.2))
-    );
+    assert_eq!(figures(&s), (dec!(391), dec!(4), dec!(234.6), dec!(938.4), dec!(12.2)));
     let f = s.figures.as_ref().expect("figures");
     assert_eq!(f.main_frontage, 1);
     assert_eq!(f.net_area.arithmetic, "500 − 20 × 2 − 25 × 3 + 2 × 3 = 391");
@@ -143,17 +100,9 @@ fn worked_example_r121_corner() {
 
 #[test]
 fn worked_example_consolidation_three_parcels() {
-    let p = parcel(
-        dec!(600),
-        dec!(30),
-        3,
-        vec![frontage(dec!(20), dec!(12), dec!(12))],
-    );
+    let p = parcel(dec!(600), dec!(30), 3, vec![frontage(dec!(20), dec!(12), dec!(12))]);
     let s = sheet("R122", &p);
-    assert_eq!(
-        figures(&s),
-        (dec!(600), dec!(6), dec!(360), dec!(2040), dec!(20))
-    );
+    assert_eq!(figures(&s), (dec!(600), dec!(6), dec!(360), dec!(2040), dec!(20)));
     let f = s.figures.as_ref().expect("figures");
     assert_eq!(f.consolidation_bonus.result, dec!(240));
     assert_eq!(f.base_floors.result, dec!(5));
@@ -161,45 +110,24 @@ fn worked_example_consolidation_three_parcels() {
 
 #[test]
 fn worked_example_consolidation_capped_at_one_floor() {
-    let p = parcel(
-        dec!(600),
-        dec!(30),
-        5,
-        vec![frontage(dec!(20), dec!(12), dec!(12))],
-    );
+    let p = parcel(dec!(600), dec!(30), 5, vec![frontage(dec!(20), dec!(12), dec!(12))]);
     let s = sheet("R122", &p);
-    assert_eq!(
-        figures(&s),
-        (dec!(600), dec!(6), dec!(360), dec!(2160), dec!(20))
-    );
-    assert_eq!(
-        s.figures.as_ref().map(|f| f.consolidation_bonus.result),
-        Some(dec!(360))
-    );
+    assert_eq!(figures(&s), (dec!(600), dec!(6), dec!(360), dec!(2160), dec!(20)));
+    assert_eq!(s.figures.as_ref().map(|f| f.consolidation_bonus.result), Some(dec!(360)));
 }
 
 #[test]
 fn worked_example_r111_small_parcel() {
-    let p = parcel(
-        dec!(120),
-        dec!(15),
-        1,
-        vec![frontage(dec!(8), dec!(4), dec!(5))],
-    );
+    let p = parcel(dec!(120), dec!(15), 1, vec![frontage(dec!(8), dec!(4), dec!(5))]);
     let s = sheet("R111", &p);
-    assert_eq!(
-        figures(&s),
-        (dec!(116), dec!(1), dec!(69.6), dec!(69.6), dec!(10.7))
-    );
+    assert_eq!(figures(&s), (dec!(116), dec!(1), dec!(69.6), dec!(69.6), dec!(10.7)));
 }
 
 #[test]
 fn worked_design_five_floors_is_accepted_with_purchase() {
     let s = sheet("R122", &first_example());
-    let design = Design {
-        levels: (0..5).map(|l| res(l, dec!(147), vec![dec!(140)])).collect(),
-        parking_spaces: 5,
-    };
+    let design =
+        Design { levels: (0..5).map(|l| res(l, dec!(147), vec![dec!(140)])).collect(), parking_spaces: 5 };
     let c = plan_check(&rules(), &s, &design).expect("valid design");
     assert_eq!(c.overall, Verdict::AcceptedWithPurchase);
     assert_eq!(c.purchased_area, dec!(147));
@@ -210,10 +138,7 @@ fn worked_design_five_floors_is_accepted_with_purchase() {
     assert_eq!(far[0].verdict, Verdict::AcceptedWithPurchase);
     let x = far[0].explanation.as_ref().expect("explained");
     assert_eq!(x.quantity, Quantity::ExcessFloorArea);
-    assert_eq!(
-        x.arithmetic,
-        "max(735 − 588, 0) = 147; 147 ≤ 1 × 147 → true"
-    );
+    assert_eq!(x.arithmetic, "max(735 − 588, 0) = 147; 147 ≤ 1 × 147 → true");
     assert!(
         c.verdicts
             .iter()
@@ -247,16 +172,11 @@ fn worked_m111_parking_needs_fifteen_spaces() {
     assert_eq!(parking[0].verdict, Verdict::Accepted);
     assert_eq!(c.overall, Verdict::Accepted);
 
-    let short = Design {
-        parking_spaces: 14,
-        ..design
-    };
+    let short = Design { parking_spaces: 14, ..design };
     let c = plan_check(&rules(), &s, &short).expect("valid design");
     assert_eq!(c.overall, Verdict::NotAccepted);
     assert_eq!(
-        c.verdicts_for(RuleId::Parking)
-            .next()
-            .map(|v| v.message_key.as_str()),
+        c.verdicts_for(RuleId::Parking).next().map(|v| v.message_key.as_str()),
         Some("parking.shortfall")
     );
 }
@@ -286,9 +206,7 @@ fn synthetic_city_of_a_million_parcels_streams() {
 // ---------------------------------------------------------------------------------------------
 
 fn verdict_of(c: &daftar_zoning::PlanCheck, rule: RuleId) -> Vec<(Option<i32>, Verdict, String)> {
-    c.verdicts_for(rule)
-        .map(|v| (v.level, v.verdict, v.message_key.clone()))
-        .collect()
+    c.verdicts_for(rule).map(|v| (v.level, v.verdict, v.message_key.clone())).collect()
 }
 
 #[test]
@@ -299,10 +217,7 @@ fn rule1_widening_on_two_frontages() {
         dec!(300),
         dec!(25),
         1,
-        vec![
-            frontage(dec!(12), dec!(10), dec!(14)),
-            frontage(dec!(25), dec!(6), dec!(10)),
-        ],
+        vec![frontage(dec!(12), dec!(10), dec!(14)), frontage(dec!(25), dec!(6), dec!(10))],
     );
     let s = sheet("R121", &p);
     let f = s.figures.as_ref().expect("figures");
@@ -321,34 +236,19 @@ fn rule1_widening_on_two_frontages() {
     assert_eq!(f.main_frontage, 0);
     assert_eq!(f.max_depth.result, dec!(15.8));
     // A street narrower in the plan than today takes no land.
-    let p = parcel(
-        dec!(300),
-        dec!(25),
-        1,
-        vec![frontage(dec!(12), dec!(14), dec!(10))],
-    );
+    let p = parcel(dec!(300), dec!(25), 1, vec![frontage(dec!(12), dec!(14), dec!(10))]);
     assert_eq!(sheet("R121", &p).net_area(), Some(dec!(300)));
 }
 
 #[test]
 fn rule2_reserve_land_needs_review_without_figures() {
-    let p = parcel(
-        dec!(10000),
-        dec!(100),
-        1,
-        vec![frontage(dec!(100), dec!(20), dec!(20))],
-    );
+    let p = parcel(dec!(10000), dec!(100), 1, vec![frontage(dec!(100), dec!(20), dec!(20))]);
     let s = sheet("R131", &p);
     assert_eq!(s.status, SheetStatus::NeedsReview);
     assert!(s.figures.is_none());
     assert_eq!(s.notes[0].rule, RuleId::ReserveLand);
     assert_eq!(s.notes[0].message_key, "reserve_land.needs_review");
-    let p = parcel(
-        dec!(9999.99),
-        dec!(100),
-        1,
-        vec![frontage(dec!(100), dec!(20), dec!(20))],
-    );
+    let p = parcel(dec!(9999.99), dec!(100), 1, vec![frontage(dec!(100), dec!(20), dec!(20))]);
     assert_eq!(sheet("R131", &p).status, SheetStatus::Issued);
 }
 
@@ -358,24 +258,11 @@ fn rule3_floors_one_fewer_per_unmet_condition() {
     let s = sheet("R122", &first_example());
     let f = s.figures.as_ref().expect("figures");
     assert_eq!(f.base_floors.result, dec!(4));
-    assert_eq!(
-        f.base_floors.arithmetic,
-        "max(5 − 1 × [245 < 300] − 1 × [12 < 12], 1) = 4"
-    );
+    assert_eq!(f.base_floors.arithmetic, "max(5 − 1 × [245 < 300] − 1 × [12 < 12], 1) = 4");
     // Narrow street only: 4; both conditions unmet: 3.
-    let narrow = parcel(
-        dec!(400),
-        dec!(25),
-        1,
-        vec![frontage(dec!(16), dec!(10), dec!(10))],
-    );
+    let narrow = parcel(dec!(400), dec!(25), 1, vec![frontage(dec!(16), dec!(10), dec!(10))]);
     assert_eq!(sheet("R122", &narrow).allowed_floors(), Some(dec!(4)));
-    let both = parcel(
-        dec!(245),
-        dec!(25),
-        1,
-        vec![frontage(dec!(10), dec!(10), dec!(10))],
-    );
+    let both = parcel(dec!(245), dec!(25), 1, vec![frontage(dec!(10), dec!(10), dec!(10))]);
     assert_eq!(sheet("R122", &both).allowed_floors(), Some(dec!(3)));
     assert_eq!(
         s.figures.as_ref().map(|f| f.base_floors.clause.clone()),
@@ -387,36 +274,19 @@ fn rule3_floors_one_fewer_per_unmet_condition() {
 fn widening_can_cost_a_floor_through_the_net_area() {
     // Not a bug: the plan's own arithmetic. 305 m² on a 12 m street keeps 5 floors in R122;
     // if the street is to be widened to 14 m the strip (10 × 1 m) leaves 295 m² < 300 m².
-    let kept = parcel(
-        dec!(305),
-        dec!(30),
-        1,
-        vec![frontage(dec!(10), dec!(12), dec!(12))],
-    );
-    let widened = parcel(
-        dec!(305),
-        dec!(30),
-        1,
-        vec![frontage(dec!(10), dec!(12), dec!(14))],
-    );
+    let kept = parcel(dec!(305), dec!(30), 1, vec![frontage(dec!(10), dec!(12), dec!(12))]);
+    let widened = parcel(dec!(305), dec!(30), 1, vec![frontage(dec!(10), dec!(12), dec!(14))]);
     assert_eq!(sheet("R122", &kept).allowed_floors(), Some(dec!(5)));
     assert_eq!(sheet("R122", &widened).allowed_floors(), Some(dec!(4)));
 }
 
 #[test]
 fn rule4_coverage_uses_the_zone_percentage() {
-    let p = parcel(
-        dec!(800),
-        dec!(40),
-        1,
-        vec![frontage(dec!(20), dec!(16), dec!(16))],
-    );
+    let p = parcel(dec!(800), dec!(40), 1, vec![frontage(dec!(20), dec!(16), dec!(16))]);
     let s = sheet("R131", &p);
     assert_eq!(s.max_footprint(), Some(dec!(400)));
     assert_eq!(
-        s.figures
-            .as_ref()
-            .map(|f| f.max_footprint.arithmetic.clone()),
+        s.figures.as_ref().map(|f| f.max_footprint.arithmetic.clone()),
         Some("0.5 × 800 = 400".to_owned())
     );
 }
@@ -426,12 +296,7 @@ fn rule5_far_binds_when_lower_than_floors_times_coverage() {
     // A plan edited to give R121 a FAR of 200 %: min(2, 4 × 0.6) × 400 = 800.
     let text = daftar_zoning::DEMO_RULES_TOML.replacen("far_percent = 240", "far_percent = 200", 1);
     let edited = PlanRules::from_toml(&text).expect("still valid");
-    let p = parcel(
-        dec!(400),
-        dec!(25),
-        1,
-        vec![frontage(dec!(16), dec!(12), dec!(12))],
-    );
+    let p = parcel(dec!(400), dec!(25), 1, vec![frontage(dec!(16), dec!(12), dec!(12))]);
     let s = instruction_sheet(&edited, &p, ZoneContext::inside("R121"));
     assert_eq!(s.max_total_floor_area(), Some(dec!(800)));
     assert_eq!(sheet("R121", &p).max_total_floor_area(), Some(dec!(960)));
@@ -444,10 +309,7 @@ fn rule6_depth_uses_the_main_frontage_setback() {
         dec!(500),
         dec!(20),
         1,
-        vec![
-            frontage(dec!(20), dec!(8), dec!(12)),
-            frontage(dec!(25), dec!(10), dec!(12)),
-        ],
+        vec![frontage(dec!(20), dec!(8), dec!(12)), frontage(dec!(25), dec!(10), dec!(12))],
     );
     let s = sheet("R121", &p);
     let f = s.figures.as_ref().expect("figures");
@@ -457,55 +319,31 @@ fn rule6_depth_uses_the_main_frontage_setback() {
 
 #[test]
 fn rule7_consolidation_two_parcels_and_cap() {
-    let p = parcel(
-        dec!(600),
-        dec!(30),
-        2,
-        vec![frontage(dec!(20), dec!(12), dec!(12))],
-    );
+    let p = parcel(dec!(600), dec!(30), 2, vec![frontage(dec!(20), dec!(12), dec!(12))]);
     let s = sheet("R122", &p);
     let f = s.figures.as_ref().expect("figures");
     assert_eq!(f.consolidation_bonus.result, dec!(120));
     assert_eq!(f.allowed_floors.result, dec!(6));
     assert_eq!(f.max_total_floor_area.result, dec!(1920));
     // Ten merged parcels: 20 % × 9 = 180 % is capped at one floor of coverage (60 %).
-    let p = parcel(
-        dec!(600),
-        dec!(30),
-        10,
-        vec![frontage(dec!(20), dec!(12), dec!(12))],
-    );
+    let p = parcel(dec!(600), dec!(30), 10, vec![frontage(dec!(20), dec!(12), dec!(12))]);
     let s = sheet("R122", &p);
     let f = s.figures.as_ref().expect("figures");
-    assert_eq!(
-        f.consolidation_bonus.arithmetic,
-        "min(0.2 × (10 − 1), 1 × 0.6) × 600 = 360"
-    );
+    assert_eq!(f.consolidation_bonus.arithmetic, "min(0.2 × (10 − 1), 1 × 0.6) × 600 = 360");
     assert_eq!(f.allowed_floors.result, dec!(6));
 }
 
 #[test]
 fn rule8_mixed_use_parking_with_office_uplift_is_exact() {
     // 33 m² commercial + 90 m² office: 0.66 + 2.34 = exactly 3 spaces (floats give 4).
-    let p = parcel(
-        dec!(400),
-        dec!(25),
-        1,
-        vec![frontage(dec!(16), dec!(14), dec!(14))],
-    );
+    let p = parcel(dec!(400), dec!(25), 1, vec![frontage(dec!(16), dec!(14), dec!(14))]);
     let s = sheet("M111", &p);
     let design = Design {
-        levels: vec![
-            other(0, Use::Commercial, dec!(33)),
-            other(1, Use::Office, dec!(90)),
-        ],
+        levels: vec![other(0, Use::Commercial, dec!(33)), other(1, Use::Office, dec!(90))],
         parking_spaces: 3,
     };
     let c = plan_check(&rules(), &s, &design).expect("valid");
-    let v = c
-        .verdicts_for(RuleId::Parking)
-        .next()
-        .expect("parking verdict");
+    let v = c.verdicts_for(RuleId::Parking).next().expect("parking verdict");
     assert_eq!(v.verdict, Verdict::Accepted);
     assert_eq!(v.explanation.as_ref().map(|x| x.result), Some(dec!(3)));
     let (commercial, office) = (std::hint::black_box(33.0f64), std::hint::black_box(90.0f64));
@@ -530,28 +368,17 @@ fn rule9_use_not_permitted_on_an_upper_floor() {
         vec![
             (Some(-1), Verdict::Accepted, "uses.accepted".to_owned()),
             (Some(0), Verdict::Accepted, "uses.accepted".to_owned()),
-            (
-                Some(1),
-                Verdict::NotAccepted,
-                "uses.ground_floor_only".to_owned()
-            ),
+            (Some(1), Verdict::NotAccepted, "uses.ground_floor_only".to_owned()),
         ]
     );
     assert_eq!(c.overall, Verdict::NotAccepted);
     // Office is not a use of R122 at all.
     let s = sheet("R122", &first_example());
-    let design = Design {
-        levels: vec![other(0, Use::Office, dec!(100))],
-        parking_spaces: 10,
-    };
+    let design = Design { levels: vec![other(0, Use::Office, dec!(100))], parking_spaces: 10 };
     let c = plan_check(&rules(), &s, &design).expect("valid");
     assert_eq!(
         verdict_of(&c, RuleId::Uses),
-        vec![(
-            Some(0),
-            Verdict::NotAccepted,
-            "uses.not_permitted".to_owned()
-        )]
+        vec![(Some(0), Verdict::NotAccepted, "uses.not_permitted".to_owned())]
     );
 }
 
@@ -560,10 +387,7 @@ fn green_zone_gets_no_building_permit() {
     let s = sheet("G111", &first_example());
     assert_eq!(s.status, SheetStatus::NoBuildingPermit);
     assert!(s.figures.is_none());
-    let design = Design {
-        levels: vec![res(0, dec!(100), vec![dec!(100)])],
-        parking_spaces: 1,
-    };
+    let design = Design { levels: vec![res(0, dec!(100), vec![dec!(100)])], parking_spaces: 1 };
     let c = plan_check(&rules(), &s, &design).expect("valid");
     assert_eq!(c.overall, Verdict::NotAccepted);
     assert_eq!(c.purchased_area, dec!(0));
@@ -590,18 +414,12 @@ fn zone_overlap_above_ten_percent_names_the_zones() {
     assert!(s.figures.is_some(), "figures stay, provisional");
     let note = &s.notes[0];
     assert_eq!(note.message_key, "zone_overlap.needs_review");
-    assert!(
-        note.details
-            .contains(&("zones".to_owned(), "R122, M111".to_owned()))
-    );
+    assert!(note.details.contains(&("zones".to_owned(), "R122, M111".to_owned())));
     let s = instruction_sheet(&rules(), &first_example(), ctx(dec!(0.1)));
     assert_eq!(s.status, SheetStatus::Issued);
     // The check of a design on a sheet that needs review needs review too.
     let s = instruction_sheet(&rules(), &first_example(), ctx(dec!(0.5)));
-    let design = Design {
-        levels: vec![res(0, dec!(100), vec![dec!(100)])],
-        parking_spaces: 1,
-    };
+    let design = Design { levels: vec![res(0, dec!(100), vec![dec!(100)])], parking_spaces: 1 };
     let c = plan_check(&rules(), &s, &design).expect("valid");
     assert_eq!(c.overall, Verdict::NeedsReview);
 }
@@ -637,11 +455,7 @@ fn below_ground_levels_count_by_use() {
     let c = plan_check(&rules(), &s, &with_office).expect("valid");
     assert_eq!(
         verdict_of(&c, RuleId::FloorAreaRatio),
-        vec![(
-            None,
-            Verdict::NotAccepted,
-            "floor_area_ratio.excess_too_large".to_owned()
-        )]
+        vec![(None, Verdict::NotAccepted, "floor_area_ratio.excess_too_large".to_owned())]
     );
     assert_eq!(verdict_of(&c, RuleId::Floors)[0].1, Verdict::Accepted);
 }
@@ -650,38 +464,20 @@ fn below_ground_levels_count_by_use() {
 fn purchase_limits() {
     let s = sheet("R122", &first_example());
     // Two floors over: not accepted, and then the area cannot be bought either.
-    let six = Design {
-        levels: (0..6).map(|l| res(l, dec!(100), vec![dec!(100)])).collect(),
-        parking_spaces: 6,
-    };
+    let six =
+        Design { levels: (0..6).map(|l| res(l, dec!(100), vec![dec!(100)])).collect(), parking_spaces: 6 };
     let c = plan_check(&rules(), &s, &six).expect("valid");
     assert_eq!(verdict_of(&c, RuleId::Floors)[0].1, Verdict::NotAccepted);
-    assert_eq!(
-        verdict_of(&c, RuleId::FloorAreaRatio)[0].2,
-        "floor_area_ratio.floors_not_accepted"
-    );
+    assert_eq!(verdict_of(&c, RuleId::FloorAreaRatio)[0].2, "floor_area_ratio.floors_not_accepted");
     assert_eq!(c.purchased_area, dec!(0));
     // R121 sells nothing: one floor over is not accepted.
-    let p = parcel(
-        dec!(400),
-        dec!(25),
-        1,
-        vec![frontage(dec!(16), dec!(12), dec!(12))],
-    );
+    let p = parcel(dec!(400), dec!(25), 1, vec![frontage(dec!(16), dec!(12), dec!(12))]);
     let s = sheet("R121", &p);
-    let five = Design {
-        levels: (0..5).map(|l| res(l, dec!(240), vec![dec!(100)])).collect(),
-        parking_spaces: 5,
-    };
+    let five =
+        Design { levels: (0..5).map(|l| res(l, dec!(240), vec![dec!(100)])).collect(), parking_spaces: 5 };
     let c = plan_check(&rules(), &s, &five).expect("valid");
-    assert_eq!(
-        verdict_of(&c, RuleId::Floors)[0].2,
-        "floors.too_many_floors"
-    );
-    assert_eq!(
-        verdict_of(&c, RuleId::FloorAreaRatio)[0].2,
-        "floor_area_ratio.not_purchasable"
-    );
+    assert_eq!(verdict_of(&c, RuleId::Floors)[0].2, "floors.too_many_floors");
+    assert_eq!(verdict_of(&c, RuleId::FloorAreaRatio)[0].2, "floor_area_ratio.not_purchasable");
     assert_eq!(c.overall, Verdict::NotAccepted);
 }
 
@@ -690,28 +486,18 @@ fn footprint_and_depth_are_checked_per_level() {
     let s = sheet("R122", &first_example());
     let mut big = res(1, dec!(150), vec![dec!(140)]);
     big.depth = dec!(16.71);
-    let design = Design {
-        levels: vec![res(0, dec!(147), vec![dec!(140)]), big],
-        parking_spaces: 2,
-    };
+    let design = Design { levels: vec![res(0, dec!(147), vec![dec!(140)]), big], parking_spaces: 2 };
     let c = plan_check(&rules(), &s, &design).expect("valid");
     assert_eq!(
         verdict_of(&c, RuleId::Coverage),
         vec![
             (Some(0), Verdict::Accepted, "coverage.accepted".to_owned()),
-            (
-                Some(1),
-                Verdict::NotAccepted,
-                "coverage.exceeds_limit".to_owned()
-            ),
+            (Some(1), Verdict::NotAccepted, "coverage.exceeds_limit".to_owned()),
         ]
     );
     let depth: Vec<_> = c.verdicts_for(RuleId::Depth).collect();
     assert_eq!(depth[1].verdict, Verdict::NotAccepted);
-    assert_eq!(
-        depth[1].explanation.as_ref().map(|x| x.arithmetic.as_str()),
-        Some("16.71 ≤ 16.7 → false")
-    );
+    assert_eq!(depth[1].explanation.as_ref().map(|x| x.arithmetic.as_str()), Some("16.71 ≤ 16.7 → false"));
 }
 
 #[test]
@@ -724,10 +510,7 @@ fn sheet_pins_as_json_and_checks_the_plan_version() {
     assert!(json.contains("\"rule\":\"net_area\""));
     let mut other_plan = rules();
     other_plan.version = "demo-1406.1".into();
-    let design = Design {
-        levels: vec![res(0, dec!(100), vec![dec!(100)])],
-        parking_spaces: 1,
-    };
+    let design = Design { levels: vec![res(0, dec!(100), vec![dec!(100)])], parking_spaces: 1 };
     assert!(matches!(
         plan_check(&other_plan, &s, &design),
         Err(daftar_zoning::CheckError::PlanVersionMismatch { .. })
@@ -737,15 +520,10 @@ fn sheet_pins_as_json_and_checks_the_plan_version() {
 #[test]
 fn invalid_designs_are_errors_not_verdicts() {
     let s = sheet("R122", &first_example());
-    let empty = Design {
-        levels: vec![],
-        parking_spaces: 0,
-    };
+    let empty = Design { levels: vec![], parking_spaces: 0 };
     assert!(matches!(
         plan_check(&rules(), &s, &empty),
-        Err(daftar_zoning::CheckError::Design(
-            daftar_zoning::DesignError::NoLevels
-        ))
+        Err(daftar_zoning::CheckError::Design(daftar_zoning::DesignError::NoLevels))
     ));
 }
 
@@ -777,11 +555,7 @@ mod drawings {
         }
 
         pub fn poly(mut self, layer: &str, pts: &[(f64, f64)], closed: bool) -> Sketch {
-            self.poly_bulged(
-                layer,
-                &pts.iter().map(|&(x, y)| (x, y, 0.0)).collect::<Vec<_>>(),
-                closed,
-            );
+            self.poly_bulged(layer, &pts.iter().map(|&(x, y)| (x, y, 0.0)).collect::<Vec<_>>(), closed);
             self
         }
 
@@ -789,12 +563,7 @@ mod drawings {
             let mut p = LwPolyline::default();
             p.set_is_closed(closed);
             for &(x, y, bulge) in pts {
-                p.vertices.push(LwPolylineVertex {
-                    x: X0 + x,
-                    y: Y0 + y,
-                    bulge,
-                    ..Default::default()
-                });
+                p.vertices.push(LwPolylineVertex { x: X0 + x, y: Y0 + y, bulge, ..Default::default() });
             }
             let mut e = Entity::new(EntityType::LwPolyline(p));
             e.common.layer = layer.to_owned();
@@ -822,9 +591,7 @@ mod drawings {
 
         pub fn bytes(&self) -> Vec<u8> {
             let mut buf = Vec::new();
-            self.drawing
-                .save(&mut buf)
-                .expect("an in-memory drawing saves");
+            self.drawing.save(&mut buf).expect("an in-memory drawing saves");
             buf
         }
 
@@ -837,12 +604,7 @@ mod drawings {
     /// R121, 400 m² (16 m frontage on a 12 m street, depth 25): 4 floors, max footprint 240,
     /// max total 960, max depth 17, floors not purchasable.
     pub fn r121_parcel() -> Parcel {
-        parcel(
-            dec!(400),
-            dec!(25),
-            1,
-            vec![frontage(dec!(16), dec!(12), dec!(12))],
-        )
+        parcel(dec!(400), dec!(25), 1, vec![frontage(dec!(16), dec!(12), dec!(12))])
     }
 
     /// `floors` residential levels of 12 × 15 m (180 m², one 168 m² unit each) over a parking
@@ -854,9 +616,13 @@ mod drawings {
             .rect("L-01-PRK", 0.0, 0.0, 16.0, 25.0)
             .rect("Labels", 1.0, 1.0, 2.0, 2.0);
         for level in 0..floors {
-            s = s
-                .rect(&format!("L+{level:02}-RES"), 2.0, 0.0, 14.0, 15.0)
-                .rect(&format!("L+{level:02}-UNIT"), 2.0, 0.0, 14.0, 14.0);
+            s = s.rect(&format!("L+{level:02}-RES"), 2.0, 0.0, 14.0, 15.0).rect(
+                &format!("L+{level:02}-UNIT"),
+                2.0,
+                0.0,
+                14.0,
+                14.0,
+            );
         }
         for i in 0..8 {
             let x = 1.0 + 2.5 * f64::from(i);
@@ -899,10 +665,7 @@ mod drawings {
             .filter(|v| v.verdict != Verdict::Accepted)
             .map(|v| (v.rule, v.message_key.clone()))
             .collect();
-        assert_eq!(
-            failing,
-            vec![(RuleId::Floors, "floors.too_many_floors".to_owned())]
-        );
+        assert_eq!(failing, vec![(RuleId::Floors, "floors.too_many_floors".to_owned())]);
     }
 
     #[test]
@@ -914,12 +677,7 @@ mod drawings {
             .line("FRONTAGE", (0.0, 0.0), (16.0, 0.0))
             .arc_outline(
                 "L+00-OFF",
-                &[
-                    (2.0, 0.0, 0.0),
-                    (14.0, 0.0, 0.0),
-                    (14.0, 10.0, 1.0),
-                    (2.0, 10.0, 0.0),
-                ],
+                &[(2.0, 0.0, 0.0), (14.0, 0.0, 0.0), (14.0, 10.0, 1.0), (2.0, 10.0, 0.0)],
             );
         let read = read_design(&s.bytes(), &rules().parking).expect("readable");
         let l = &read.design.levels[0];
@@ -929,10 +687,7 @@ mod drawings {
 
     #[test]
     fn broken_drawings_are_rejected_with_every_reason() {
-        assert_eq!(
-            codes(b"this is not a drawing"),
-            vec![ProblemCode::Unreadable]
-        );
+        assert_eq!(codes(b"this is not a drawing"), vec![ProblemCode::Unreadable]);
         assert_eq!(codes(&[]), vec![ProblemCode::Unreadable]);
 
         let broken = Sketch::new()
@@ -940,11 +695,7 @@ mod drawings {
             .rect("L+00-RES", 2.0, 0.0, 14.0, 15.0)
             .rect("L+02-UNIT", 2.0, 0.0, 14.0, 14.0)
             .rect("PARKING", 0.0, 18.0, 2.4, 23.0)
-            .poly(
-                "PARKING",
-                &[(5.0, 18.0), (7.5, 18.0), (9.0, 23.0), (6.5, 23.0)],
-                true,
-            )
+            .poly("PARKING", &[(5.0, 18.0), (7.5, 18.0), (9.0, 23.0), (6.5, 23.0)], true)
             .rect("L+1-OFF", 0.0, 0.0, 1.0, 1.0);
         let found = codes(&broken.bytes());
         for expected in [
@@ -956,29 +707,43 @@ mod drawings {
             ProblemCode::UnitsWithoutLevel,
             ProblemCode::BadLayerName,
         ] {
-            assert!(
-                found.contains(&expected),
-                "{expected:?} missing from {found:?}"
-            );
+            assert!(found.contains(&expected), "{expected:?} missing from {found:?}");
         }
         // Both PARCEL (only an open outline) and FRONTAGE are reported missing.
-        assert_eq!(
-            found
-                .iter()
-                .filter(|c| **c == ProblemCode::MissingLayer)
-                .count(),
-            2
-        );
+        assert_eq!(found.iter().filter(|c| **c == ProblemCode::MissingLayer).count(), 2);
 
         let err = read_design(&broken.bytes(), &rules().parking).expect_err("rejected");
-        let small = err
-            .reasons
-            .iter()
-            .find(|r| r.code == ProblemCode::StallTooSmall)
-            .expect("stall problem");
+        let small = err.reasons.iter().find(|r| r.code == ProblemCode::StallTooSmall).expect("stall problem");
         assert_eq!(small.layer.as_deref(), Some("PARKING"));
         assert!(small.detail.contains("2.4 × 5 m"), "{}", small.detail);
         assert!(err.to_string().contains("stall_too_small"));
+    }
+
+    #[test]
+    fn header_values_are_never_given_to_the_parser() {
+        // The DXF parser panics on an out-of-range duration such as $TDINDWG = 1e300 (found by
+        // fuzzing); the reader parses only the ENTITIES section, so the drawing still reads.
+        let text = String::from_utf8(building(4).bytes()).expect("ASCII DXF");
+        let mut lines: Vec<&str> = text.split("\r\n").collect();
+        let at = lines.iter().position(|l| *l == "$TDINDWG").expect("the writer emits it");
+        assert_eq!(lines[at + 1].trim(), "40");
+        lines[at + 2] = "1e300";
+        let damaged = lines.join("\r\n");
+        let read = read_design(damaged.as_bytes(), &rules().parking).expect("still readable");
+        assert_eq!(read.design.levels.len(), 5);
+    }
+
+    #[test]
+    fn drawings_in_millimetres_and_non_dxf_files_are_refused() {
+        let mut mm = building(4);
+        mm.drawing.header.default_drawing_units = dxf::enums::Units::Millimeters;
+        let err = read_design(&mm.bytes(), &rules().parking).expect_err("not metres");
+        assert_eq!(err.reasons.len(), 1);
+        assert_eq!(err.reasons[0].code, ProblemCode::NotMetres);
+        assert!(err.reasons[0].detail.contains("millimetres"));
+        assert_eq!(codes(b"AutoCAD Binary DXF\r\n\x1a\0"), vec![ProblemCode::Unreadable]);
+        assert_eq!(codes(b"  0\nSECTION\n  2\nENTITIES\nnot a code\n"), vec![ProblemCode::Unreadable]);
+        assert_eq!(codes(b"  0\nSECTION\n  0\nENDSEC\n"), vec![ProblemCode::Unreadable]);
     }
 
     #[test]
@@ -1003,10 +768,7 @@ mod drawings {
             .line("FRONTAGE", (0.0, 0.0), (16.0, 0.0))
             .rect("L+00-OFF", 2.0, 0.0, 14.0, 15.0)
             .rect("L+00-COM", 2.0, 0.0, 14.0, 15.0);
-        assert_eq!(
-            codes(&two_uses.bytes()),
-            vec![ProblemCode::LevelWithSeveralUses]
-        );
+        assert_eq!(codes(&two_uses.bytes()), vec![ProblemCode::LevelWithSeveralUses]);
     }
 
     #[test]
@@ -1031,9 +793,7 @@ mod drawings {
 
 mod shapefiles {
     use super::*;
-    use daftar_zoning::import::{
-        parcels_from_geojson, parcels_from_shapefile, zones_from_shapefile,
-    };
+    use daftar_zoning::import::{parcels_from_geojson, parcels_from_shapefile, zones_from_shapefile};
     use shapefile::dbase::{FieldName, FieldValue, Record, TableWriterBuilder};
     use shapefile::{Point, PolygonRing, ShapeWriter, Writer};
     use std::io::Cursor;
@@ -1043,20 +803,12 @@ mod shapefiles {
     }
 
     /// Writes polygons with attributes to in-memory .shp and .dbf parts.
-    fn write(
-        table: TableWriterBuilder,
-        rows: Vec<(Vec<(f64, f64)>, Record)>,
-    ) -> (Vec<u8>, Vec<u8>) {
-        let (mut shp, mut shx, mut dbf) = (
-            Cursor::new(Vec::new()),
-            Cursor::new(Vec::new()),
-            Cursor::new(Vec::new()),
-        );
+    fn write(table: TableWriterBuilder, rows: Vec<(Vec<(f64, f64)>, Record)>) -> (Vec<u8>, Vec<u8>) {
+        let (mut shp, mut shx, mut dbf) =
+            (Cursor::new(Vec::new()), Cursor::new(Vec::new()), Cursor::new(Vec::new()));
         {
-            let mut w = Writer::new(
-                ShapeWriter::with_shx(&mut shp, &mut shx),
-                table.build_with_dest(&mut dbf),
-            );
+            let mut w =
+                Writer::new(ShapeWriter::with_shx(&mut shp, &mut shx), table.build_with_dest(&mut dbf));
             for (ring, record) in &rows {
                 let pts = ring.iter().map(|&(x, y)| Point::new(x, y)).collect();
                 let poly = shapefile::Polygon::new(PolygonRing::Outer(pts));
@@ -1116,22 +868,8 @@ mod shapefiles {
         assert_eq!(from_shp.len(), 1);
         let (a, b) = (&from_shp[0], &from_json[0]);
         assert_eq!(
-            (
-                &a.parcel_key,
-                &a.registry_plate,
-                &a.district,
-                a.deed_area,
-                a.depth,
-                a.regional_value_p
-            ),
-            (
-                &b.parcel_key,
-                &b.registry_plate,
-                &b.district,
-                b.deed_area,
-                b.depth,
-                b.regional_value_p
-            )
+            (&a.parcel_key, &a.registry_plate, &a.district, a.deed_area, a.depth, a.regional_value_p),
+            (&b.parcel_key, &b.registry_plate, &b.district, b.deed_area, b.depth, b.regional_value_p)
         );
         assert_eq!(a.frontages, b.frontages);
         use geo::Area;
@@ -1142,30 +880,34 @@ mod shapefiles {
     }
 
     #[test]
+    fn windows_arabic_code_page_is_honoured() {
+        // Iranian GIS offices often write .dbf files in Windows-1256.
+        use shapefile::dbase::encoding::EncodingRs;
+        use shapefile::dbase::encoding_rs::WINDOWS_1256;
+        let table = TableWriterBuilder::with_encoding(EncodingRs::from(WINDOWS_1256))
+            .add_character_field(name("zone"), 20);
+        let mut r = Record::default();
+        r.insert("zone".into(), FieldValue::Character(Some("منطقه".into())));
+        let sq = vec![(0.0, 0.0), (0.0, 10.0), (10.0, 10.0), (10.0, 0.0), (0.0, 0.0)];
+        let (shp, dbf) = write(table, vec![(sq, r)]);
+        let zones = zones_from_shapefile(&shp, &dbf).expect("readable");
+        assert_eq!(zones[0].code, "منطقه");
+    }
+
+    #[test]
     fn zone_shapefile_and_a_bad_record() {
         let table = || TableWriterBuilder::new().add_character_field(name("zone"), 10);
         let mut good = Record::default();
         good.insert("zone".into(), FieldValue::Character(Some("M111".into())));
         let mut bad = Record::default();
         bad.insert("zone".into(), FieldValue::Character(None));
-        let sq = |x: f64| {
-            vec![
-                (x, 0.0),
-                (x, 100.0),
-                (x + 100.0, 100.0),
-                (x + 100.0, 0.0),
-                (x, 0.0),
-            ]
-        };
+        let sq = |x: f64| vec![(x, 0.0), (x, 100.0), (x + 100.0, 100.0), (x + 100.0, 0.0), (x, 0.0)];
         let (shp, dbf) = write(table(), vec![(sq(0.0), good.clone())]);
         let zones = zones_from_shapefile(&shp, &dbf).expect("valid");
         assert_eq!(zones[0].code, "M111");
         let (shp, dbf) = write(table(), vec![(sq(0.0), good), (sq(100.0), bad)]);
         let e = zones_from_shapefile(&shp, &dbf).expect_err("second record has no code");
-        assert_eq!(
-            (e.index, e.field.as_str(), e.reason.as_str()),
-            (1, "zone", "missing")
-        );
+        assert_eq!((e.index, e.field.as_str(), e.reason.as_str()), (1, "zone", "missing"));
         let e = zones_from_shapefile(b"junk", b"junk").expect_err("unreadable");
         assert_eq!(e.field, "file");
     }
@@ -1186,10 +928,7 @@ fn synthetic_city_sheets_through_the_spatial_index() {
     let (mut issued, mut green) = (0, 0);
     for p in index.parcels.parcels() {
         let c = p.polygon.centroid().expect("has a centroid");
-        assert_eq!(
-            index.parcel_at(c.x(), c.y()).map(|q| &q.parcel_key),
-            Some(&p.parcel_key)
-        );
+        assert_eq!(index.parcel_at(c.x(), c.y()).map(|q| &q.parcel_key), Some(&p.parcel_key));
         let ctx = index.zone_context_for(p);
         assert!(ctx.zone_code.is_some());
         assert_eq!(ctx.outside_share, Decimal::ZERO);
@@ -1218,9 +957,7 @@ mod properties {
     use daftar_zoning::dxf_reader::read_design;
     use proptest::prelude::*;
 
-    const ZONES: [&str; 9] = [
-        "R111", "R112", "R121", "R122", "R131", "S111", "M111", "G111", "X1",
-    ];
+    const ZONES: [&str; 9] = ["R111", "R112", "R121", "R122", "R131", "S111", "M111", "G111", "X1"];
 
     fn any_decimal() -> impl Strategy<Value = Decimal> {
         prop_oneof![
@@ -1237,12 +974,7 @@ mod properties {
     }
 
     fn any_parcel() -> impl Strategy<Value = Parcel> {
-        (
-            any_decimal(),
-            any_decimal(),
-            any::<u32>(),
-            prop::collection::vec(any_frontage(), 0..6),
-        )
+        (any_decimal(), any_decimal(), any::<u32>(), prop::collection::vec(any_frontage(), 0..6))
             .prop_map(|(deed, depth, merged, fs)| parcel(deed, depth, merged, fs))
     }
 
@@ -1266,9 +998,7 @@ mod properties {
     }
 
     fn floors(zone: &str, deed: Decimal, f: Frontage) -> Decimal {
-        sheet(zone, &parcel(deed, dec!(30), 1, vec![f]))
-            .allowed_floors()
-            .unwrap_or(Decimal::ZERO)
+        sheet(zone, &parcel(deed, dec!(30), 1, vec![f])).allowed_floors().unwrap_or(Decimal::ZERO)
     }
 
     proptest! {
