@@ -74,7 +74,7 @@ fn password_field() -> impl Fn(Message) -> FieldError {
 }
 
 fn code_field() -> impl Fn(Message) -> FieldError {
-    field("code", "کد یک‌بار مصرف", "One-time code")
+    field("code", "کد یک‌بارمصرف", "One-time code")
 }
 
 /// Counts one attempt in a rate-limit bucket; refuses past `max`.
@@ -507,6 +507,7 @@ pub async fn change_password(
     new: &str,
     meta: &RequestMeta,
 ) -> AppResult<()> {
+    crate::authz::require(principal, crate::authz::Permission::ManageOwnCredentials)?;
     let user = users::get(app.store().pool(), principal.user_id).await?.ok_or(AppError::NotFound)?;
     if user.password_hash.is_none() {
         return Err(AppError::Forbidden);
@@ -544,6 +545,7 @@ pub struct TotpEnrolment {
 
 /// Starts TOTP enrolment: a fresh secret, in force once [`confirm_totp`] sees a valid code.
 pub async fn begin_totp(app: &App, principal: &Principal, meta: &RequestMeta) -> AppResult<TotpEnrolment> {
+    crate::authz::require(principal, crate::authz::Permission::ManageOwnCredentials)?;
     if users::get(app.store().pool(), principal.user_id).await?.is_some_and(|u| u.totp_enabled()) {
         return Err(AppError::Conflict(Message::new(
             "تأیید دومرحله‌ای پیش‌تر فعال شده است.",
@@ -570,6 +572,7 @@ pub async fn begin_totp(app: &App, principal: &Principal, meta: &RequestMeta) ->
 }
 
 pub async fn confirm_totp(app: &App, principal: &Principal, code: &str, meta: &RequestMeta) -> AppResult<()> {
+    crate::authz::require(principal, crate::authz::Permission::ManageOwnCredentials)?;
     let user = users::get(app.store().pool(), principal.user_id).await?.ok_or(AppError::NotFound)?;
     if !totp_accepts(app, &user, code) {
         return Err(AppError::invalid(code_field()(Message::new(

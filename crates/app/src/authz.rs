@@ -99,7 +99,7 @@ impl Role {
 
     /// Roles held by staff accounts (password sign-in), as opposed to citizens and agencies.
     pub fn is_staff(self) -> bool {
-        !matches!(self, Role::Citizen | Role::Agency)
+        STAFF_ROLES.contains(&self)
     }
 
     pub fn name(self, lang: Lang) -> &'static str {
@@ -151,6 +151,9 @@ pub enum Permission {
     ManageUsers,
     /// Read the audit log and export its checkpoints.
     ReadAudit,
+    /// Change one's own password and second factor: staff accounts only (citizens sign in
+    /// with texted codes, agencies with keys).
+    ManageOwnCredentials,
 }
 
 impl Permission {
@@ -158,9 +161,25 @@ impl Permission {
         match self {
             Permission::ManageUsers => &[Role::Admin],
             Permission::ReadAudit => &[Role::Admin, Role::Supervisor],
+            Permission::ManageOwnCredentials => &STAFF_ROLES,
         }
     }
 }
+
+const STAFF_ROLES: [Role; 12] = [
+    Role::OfficeLicenseHolder,
+    Role::OfficeTechnicalManager,
+    Role::OfficeExpert,
+    Role::DistrictReviewer,
+    Role::DistrictPermitApprover,
+    Role::LicensingCommittee,
+    Role::BoardMember,
+    Role::ReserveLandCommission,
+    Role::Finance,
+    Role::Supervisor,
+    Role::Admin,
+    Role::Professional,
+];
 
 /// Checks a permission inside a use case.
 pub fn require(principal: &Principal, permission: Permission) -> Result<(), AppError> {
@@ -201,9 +220,9 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/account", Access::SignedIn),
     ("POST", "/account/role", Access::SignedIn),
     ("POST", "/account/name", Access::SignedIn),
-    ("POST", "/account/password", Access::SignedIn),
-    ("POST", "/account/totp", Access::SignedIn),
-    ("POST", "/account/totp/confirm", Access::SignedIn),
+    ("POST", "/account/password", Access::Permitted(Permission::ManageOwnCredentials)),
+    ("POST", "/account/totp", Access::Permitted(Permission::ManageOwnCredentials)),
+    ("POST", "/account/totp/confirm", Access::Permitted(Permission::ManageOwnCredentials)),
     ("GET", "/admin/users", Access::Permitted(Permission::ManageUsers)),
     ("POST", "/admin/users", Access::Permitted(Permission::ManageUsers)),
     ("GET", "/audit", Access::Permitted(Permission::ReadAudit)),

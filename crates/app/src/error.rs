@@ -40,11 +40,7 @@ impl FieldError {
 
     /// "Label: message", in one language.
     pub fn text(&self, lang: Lang) -> String {
-        let separator = match lang {
-            Lang::Fa => "؛ ",
-            Lang::En => ": ",
-        };
-        format!("{}{}{}", self.label.get(lang), separator, self.message.get(lang))
+        format!("{}: {}", self.label.get(lang), self.message.get(lang))
     }
 }
 

@@ -14,6 +14,7 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../static/fonts/Vazirmatn-Regular.woff2"),
     ),
     ("fonts/Vazirmatn-Bold.woff2", "font/woff2", include_bytes!("../static/fonts/Vazirmatn-Bold.woff2")),
+    ("favicon.svg", "image/svg+xml", include_bytes!("../static/favicon.svg")),
     ("fonts/OFL.txt", "text/plain; charset=utf-8", include_bytes!("../static/fonts/OFL.txt")),
 ];
 

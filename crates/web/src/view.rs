@@ -96,6 +96,7 @@ impl Page {
         let permission = match permission {
             "manage_users" => Permission::ManageUsers,
             "read_audit" => Permission::ReadAudit,
+            "manage_own_credentials" => Permission::ManageOwnCredentials,
             _ => return false,
         };
         self.principal.as_ref().is_some_and(|p| p.has_role(permission.roles()))

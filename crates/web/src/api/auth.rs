@@ -2,7 +2,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use daftar_app::{AppError, auth};
+use daftar_app::auth;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -99,14 +99,13 @@ pub async fn verify_code(
     Ok(started(&state, &signed_in))
 }
 
-/// Ends the current session.
+/// Ends the current session (a call with an API key has none, and changes nothing).
 #[utoipa::path(post, path = "/api/v1/auth/sign-out", tag = "auth", security(("session" = [])),
     responses((status = 204), (status = 401, body = ApiErrorBody)))]
 pub async fn sign_out(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
-    let (Some(token), Some(principal)) = (&caller.session_token, caller.principal()) else {
-        return Err(AppError::Unauthenticated.into());
-    };
-    auth::sign_out(&state.app, token, principal.user_id, &caller.meta).await?;
+    if let (Some(token), Some(principal)) = (&caller.session_token, caller.principal()) {
+        auth::sign_out(&state.app, token, principal.user_id, &caller.meta).await?;
+    }
     let cookie = clear_session_cookie(state.app.config().secure_cookies);
     Ok(([(header::SET_COOKIE, cookie)], axum::http::StatusCode::NO_CONTENT).into_response())
 }

@@ -1,0 +1,485 @@
+//! The web layer over real HTTP: a server on a random loopback port, the demo city seeded,
+//! on SQLite (or PostgreSQL with DAFTAR_TEST_DATABASE_URL).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use daftar_app::authz::{self, Caller, Decision, Principal};
+use daftar_app::config::RateLimits;
+use daftar_app::{App, Config, Role};
+use daftar_store::scratch::ScratchDb;
+use reqwest::header::{COOKIE, HeaderMap, LOCATION, ORIGIN, SET_COOKIE};
+use reqwest::{Client, Method, StatusCode, redirect};
+
+const PASSWORD: &str = daftar_app::demo::DEMO_PASSWORD;
+
+struct Server {
+    _db: ScratchDb,
+    app: App,
+    base: String,
+    agency_key: String,
+    client: Client,
+}
+
+async fn start(config: Config) -> Server {
+    let db = ScratchDb::new().await;
+    let store = db.store().await;
+    let app = App::new(
+        store,
+        config,
+        Arc::new(daftar_app::SystemClock),
+        daftar_app::keys::generate(),
+        Arc::new(daftar_app::outbox::DevelopmentSms),
+    );
+    let logins = daftar_app::demo::seed(&app).await.unwrap();
+    let agency_key = logins.iter().find(|l| l.role == Role::Agency).unwrap().credentials.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    app.spawn_workers();
+    tokio::spawn(daftar_web::serve(listener, app.clone(), std::future::pending()));
+    let client = Client::builder().redirect(redirect::Policy::none()).build().unwrap();
+    Server { _db: db, app, base, agency_key, client }
+}
+
+fn test_config() -> Config {
+    Config { rate_limits: RateLimits::unlimited(), ..Config::default() }
+}
+
+impl Server {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// An unsafe request as a same-site browser form would send it.
+    fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.post(self.url(path)).header(ORIGIN, self.base.clone())
+    }
+
+    async fn sign_in_staff(&self, username: &str) -> String {
+        let response = self
+            .post("/sign-in/staff")
+            .form(&[("username", username), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{username} signs in");
+        session_cookie(response.headers()).expect("a session cookie")
+    }
+
+    async fn latest_code(&self) -> String {
+        let messages = daftar_store::outbox::recent(self.app.store().pool(), 1).await.unwrap();
+        messages[0].body.rsplit("code: ").next().unwrap().trim().to_string()
+    }
+
+    async fn sign_in_citizen(&self, national_id: &str, mobile: &str) -> String {
+        let response = self
+            .post("/sign-in/citizen")
+            .form(&[("national_id", national_id), ("mobile", mobile)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        let location = response.headers()[LOCATION].to_str().unwrap().to_string();
+        let path = location.split('?').next().unwrap().to_string();
+        let code = self.latest_code().await;
+        let response = self.post(&path).form(&[("code", code.as_str())]).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "the code signs the citizen in");
+        session_cookie(response.headers()).unwrap()
+    }
+}
+
+fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("daftar_session=") && !v.starts_with("daftar_session=;"))
+        .map(|v| v.split(';').next().unwrap().to_string())
+}
+
+fn has_persian_jalali_date(html: &str) -> bool {
+    let months = [
+        "فروردین",
+        "اردیبهشت",
+        "خرداد",
+        "تیر",
+        "مرداد",
+        "شهریور",
+        "مهر",
+        "آبان",
+        "آذر",
+        "دی",
+        "بهمن",
+        "اسفند",
+    ];
+    months.iter().any(|m| {
+        html.split(m).skip(1).any(|after| {
+            let year: String = after.trim_start().chars().take(4).collect();
+            year.chars().count() == 4 && year.chars().all(|c| ('۰'..='۹').contains(&c))
+        })
+    })
+}
+
+#[tokio::test]
+async fn the_home_page_is_persian_right_to_left_with_a_jalali_date() {
+    let s = start(test_config()).await;
+    let response = s.client.get(s.url("/")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let headers = response.headers().clone();
+    let html = response.text().await.unwrap();
+    assert!(html.contains(r#"lang="fa""#) && html.contains(r#"dir="rtl""#));
+    assert!(has_persian_jalali_date(&html), "a Jalali date in Persian digits");
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"));
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert!(headers.get("strict-transport-security").is_none(), "no HSTS without TLS");
+    assert!(headers.contains_key("x-request-id"));
+
+    let response = s.client.get(s.url("/lang/en?back=/sign-in")).send().await.unwrap();
+    assert_eq!(response.headers()[LOCATION], "/sign-in");
+    let lang_cookie = response.headers()[SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_string();
+    let html = s
+        .client
+        .get(s.url("/sign-in"))
+        .header(COOKIE, lang_cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(r#"lang="en""#) && html.contains(r#"dir="ltr""#) && html.contains("National ID"));
+}
+
+#[tokio::test]
+async fn hsts_is_sent_behind_tls() {
+    let s = start(Config { behind_tls: true, ..test_config() }).await;
+    let response = s.client.get(s.url("/healthz")).send().await.unwrap();
+    assert!(response.headers()["strict-transport-security"].to_str().unwrap().contains("max-age="));
+}
+
+/// A concrete request path for a route pattern.
+fn concrete(pattern: &str) -> String {
+    pattern
+        .replace("{*path}", "app.css")
+        .replace("{code}", "en")
+        .replace("{challenge}", "00ff")
+        .replace("{*rest}", "index.html")
+}
+
+/// Every route against every role: the status must be what the rule in `authz::ROUTES` says.
+/// A route added without a rule fails the first assertion.
+#[tokio::test]
+async fn every_route_answers_every_role_as_its_rule_says() {
+    let s = start(test_config()).await;
+    let routes = daftar_web::route_list();
+    let missing: Vec<_> = routes.iter().filter(|(m, p)| authz::route_access(m, p).is_none()).collect();
+    assert!(missing.is_empty(), "routes without an access rule: {missing:?}");
+    let stale: Vec<_> = authz::ROUTES
+        .iter()
+        .filter(|(m, p, _)| !routes.contains(&(*m, *p)))
+        .map(|(m, p, _)| (m, p))
+        .collect();
+    assert!(stale.is_empty(), "rules for routes that do not exist: {stale:?}");
+
+    let staff: HashMap<Role, &str> = [
+        (Role::Admin, "admin"),
+        (Role::Supervisor, "supervisor"),
+        (Role::Finance, "finance"),
+        (Role::LicensingCommittee, "committee"),
+        (Role::BoardMember, "board"),
+        (Role::ReserveLandCommission, "commission"),
+        (Role::DistrictReviewer, "reviewer"),
+        (Role::DistrictPermitApprover, "approver"),
+        (Role::OfficeLicenseHolder, "holder"),
+        (Role::OfficeTechnicalManager, "techmanager"),
+        (Role::OfficeExpert, "expert"),
+        (Role::Professional, "professional"),
+    ]
+    .into_iter()
+    .collect();
+    let mut callers: Vec<Option<Role>> = vec![None];
+    callers.extend(Role::ALL.into_iter().map(Some));
+    let config = s.app.config().clone();
+    let mut checked = 0;
+    for role in &callers {
+        let mut credential = None;
+        let mut stale = true;
+        for (method, pattern) in &routes {
+            // Signing out ends the session: the route after it gets a new one.
+            if stale {
+                credential = match role {
+                    None => None,
+                    Some(Role::Citizen) => {
+                        Some(("cookie", s.sign_in_citizen("0076229645", "09121234567").await))
+                    }
+                    Some(Role::Agency) => Some(("bearer", s.agency_key.clone())),
+                    Some(staff_role) => Some(("cookie", s.sign_in_staff(staff[staff_role]).await)),
+                };
+            }
+            stale = pattern.contains("sign-out");
+            let principal = role.map(|role| Principal {
+                user_id: 0,
+                kind: String::new(),
+                display_name: String::new(),
+                role: Some(role),
+                membership_id: None,
+                office_id: None,
+                district_id: None,
+            });
+            let expected = authz::decide(
+                authz::route_access(method, pattern).unwrap(),
+                principal.as_ref().map_or(Caller::Anonymous, Caller::SignedIn),
+                &config,
+            );
+            let mut request = s
+                .client
+                .request(Method::from_bytes(method.as_bytes()).unwrap(), s.url(&concrete(pattern)))
+                .header(ORIGIN, s.base.clone());
+            if *method != "GET" {
+                request = request.header("content-type", "application/x-www-form-urlencoded").body("");
+            }
+            match &credential {
+                Some(("cookie", cookie)) => request = request.header(COOKIE, cookie.clone()),
+                Some((_, key)) => request = request.bearer_auth(key),
+                None => {}
+            }
+            let response = request.send().await.unwrap();
+            let status = response.status();
+            let to_sign_in = response
+                .headers()
+                .get(LOCATION)
+                .is_some_and(|l| l.to_str().unwrap_or("").starts_with("/sign-in?next="));
+            let ok = match expected {
+                Decision::Allow => {
+                    status != StatusCode::FORBIDDEN && status != StatusCode::UNAUTHORIZED && !to_sign_in
+                }
+                Decision::Unauthenticated => status == StatusCode::UNAUTHORIZED || to_sign_in,
+                Decision::Forbidden => status == StatusCode::FORBIDDEN,
+                Decision::Hidden => status == StatusCode::NOT_FOUND,
+            };
+            assert!(ok, "{method} {pattern} as {role:?}: expected {expected:?}, got {status}");
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, routes.len() * (Role::ALL.len() + 1));
+}
+
+#[tokio::test]
+async fn cross_site_posts_are_refused() {
+    let s = start(test_config()).await;
+    let form = [("username", "admin"), ("password", PASSWORD)];
+    let url = s.url("/sign-in/staff");
+    let evil = s.client.post(&url).header(ORIGIN, "http://evil.example").form(&form).send().await.unwrap();
+    assert_eq!(evil.status(), StatusCode::FORBIDDEN);
+    let fetch_meta =
+        s.client.post(&url).header("sec-fetch-site", "cross-site").header(ORIGIN, s.base.clone()).form(&form);
+    assert_eq!(fetch_meta.send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    let bare = s.client.post(&url).form(&form).send().await.unwrap();
+    assert_eq!(bare.status(), StatusCode::FORBIDDEN, "no Origin, Referer or Fetch Metadata");
+    let referer = s.client.post(&url).header("referer", s.url("/sign-in")).form(&form).send().await.unwrap();
+    assert_eq!(referer.status(), StatusCode::SEE_OTHER);
+
+    // An agency key carries no ambient credential: no Origin needed.
+    let agency = s.client.get(s.url("/api/v1/me")).bearer_auth(&s.agency_key).send().await.unwrap();
+    assert_eq!(agency.status(), StatusCode::OK);
+    let body: serde_json::Value = agency.json().await.unwrap();
+    assert_eq!(body["active_role"], "agency");
+    let rename = s
+        .client
+        .put(s.url("/api/v1/me/name"))
+        .bearer_auth(&s.agency_key)
+        .json(&serde_json::json!({ "display_name": "سازمان آتش‌نشانی" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rename.status(), StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_httponly_samesite_and_secure() {
+    let s = start(test_config()).await;
+    let response =
+        s.post("/sign-in/staff").form(&[("username", "admin"), ("password", PASSWORD)]).send().await.unwrap();
+    let cookie = response.headers()[SET_COOKIE].to_str().unwrap().to_string();
+    for attribute in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
+        assert!(cookie.contains(attribute), "{cookie} lacks {attribute}");
+    }
+    let session = session_cookie(response.headers()).unwrap();
+    let page = s.client.get(s.url("/admin/users")).header(COOKIE, &session).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("مریم احمدی") && html.contains("نام کاربری"));
+    let search = s.client.get(s.url("/admin/users?q=%D9%84%D9%8A%D9%84%D8%A7")).header(COOKIE, &session);
+    let html = search.send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("لیلا اکبری"), "Arabic yeh in the query finds Persian yeh");
+
+    let out = s.post("/sign-out").header(COOKIE, &session).send().await.unwrap();
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    let after = s.client.get(s.url("/account")).header(COOKIE, &session).send().await.unwrap();
+    assert!(after.headers()[LOCATION].to_str().unwrap().starts_with("/sign-in?next=/account"));
+}
+
+#[tokio::test]
+async fn forms_show_errors_beside_their_fields_and_keep_what_was_typed() {
+    let s = start(test_config()).await;
+    let response = s
+        .post("/sign-in/citizen")
+        .form(&[("national_id", "0684159415"), ("mobile", "0912")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert!(html.contains(r#"id="national_id""#) && html.contains(r#"value="0684159415""#));
+    assert!(html.contains(r#"aria-invalid="true""#));
+    assert!(html.contains("کد ملی:"), "the summary names the field in Persian");
+
+    let admin = s.sign_in_staff("admin").await;
+    let response = s
+        .post("/admin/users")
+        .header(COOKIE, &admin)
+        .form(&[
+            ("display_name", "رضا"),
+            ("username", "Bad Name"),
+            ("password", "123"),
+            ("role", "office_expert"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    for field in ["username", "password", "office"] {
+        assert!(html.contains(&format!(r#"name="{field}""#)), "{field} is still on the form");
+    }
+    assert!(html.contains("گذرواژه:") && html.contains("نام کاربری:") && html.contains("دفتر:"));
+    assert!(html.contains(r#"value="رضا""#), "what was typed is kept");
+}
+
+#[tokio::test]
+async fn the_api_explains_bad_input_in_both_languages() {
+    let s = start(test_config()).await;
+    let bad_json = s
+        .post("/api/v1/auth/citizen/code")
+        .header("content-type", "application/json")
+        .body("{\"national_id\": 5");
+    let response = bad_json.send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "invalid");
+    assert!(body["message_fa"].as_str().unwrap().contains("JSON"));
+
+    let missing =
+        s.post("/api/v1/auth/citizen/code").json(&serde_json::json!({ "national_id": "0076229645" }));
+    let body: serde_json::Value = missing.send().await.unwrap().json().await.unwrap();
+    assert_eq!(body["fields"][0]["field"], "mobile");
+
+    let wrong = s
+        .post("/api/v1/auth/citizen/code")
+        .json(&serde_json::json!({ "national_id": "1230000003", "mobile": "09121234567" }));
+    let body: serde_json::Value = wrong.send().await.unwrap().json().await.unwrap();
+    assert_eq!(body["fields"][0]["field"], "national_id");
+    assert!(body["fields"][0]["message_fa"].as_str().unwrap().starts_with("کد ملی"));
+    assert!(body["fields"][0]["message_en"].as_str().unwrap().starts_with("National ID"));
+
+    let big = vec![b'a'; 3 * 1024 * 1024];
+    let response = s
+        .post("/api/v1/auth/staff")
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn a_citizen_signs_in_through_the_api_with_the_development_code() {
+    let s = start(test_config()).await;
+    let sent: serde_json::Value = s
+        .post("/api/v1/auth/citizen/code")
+        .json(&serde_json::json!({ "national_id": "۱۵۸۳۲۵۰۶۸۹", "mobile": "۰۹۳۵۱۱۱۲۲۳۳" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let code = s.latest_code().await;
+    let response = s
+        .post("/api/v1/auth/citizen/verify")
+        .json(&serde_json::json!({ "challenge": sent["challenge"], "code": code }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let cookie = session_cookie(response.headers()).unwrap();
+    let me: serde_json::Value =
+        s.client.get(s.url("/api/v1/me")).header(COOKIE, &cookie).send().await.unwrap().json().await.unwrap();
+    assert_eq!(me["active_role"], "citizen");
+    assert_eq!(me["display_name"], "شیرین یزدانی");
+    assert_eq!(me["national_id"], "158****689");
+
+    let outbox = s.client.get(s.url("/dev/outbox")).send().await.unwrap().text().await.unwrap();
+    assert!(outbox.contains(&code), "the development outbox shows the code");
+}
+
+#[tokio::test]
+async fn the_development_outbox_is_hidden_in_production() {
+    let s = start(Config { development_sms: false, ..test_config() }).await;
+    assert_eq!(s.client.get(s.url("/dev/outbox")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn denials_are_recorded_in_the_audit_log() {
+    let s = start(test_config()).await;
+    let expert = s.sign_in_staff("expert").await;
+    let response = s.client.get(s.url("/audit")).header(COOKIE, &expert).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(response.text().await.unwrap().contains("اجازه"));
+    let recent = daftar_store::audit::recent(s.app.store(), 5).await.unwrap();
+    let denial = recent.iter().find(|r| r.action == "authz.denied").expect("a denial record");
+    assert_eq!(denial.object_id, "GET /audit");
+    assert_eq!(denial.actor_role.as_deref(), Some("office_expert"));
+
+    let supervisor = s.sign_in_staff("supervisor").await;
+    let page = s.client.get(s.url("/audit")).header(COOKIE, &supervisor).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("authz.denied"));
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_api_route() {
+    let s = start(test_config()).await;
+    let doc: serde_json::Value =
+        s.client.get(s.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    for (method, path) in daftar_web::route_list() {
+        if path.starts_with("/api/v1/") && !path.starts_with("/api/v1/docs") && path != "/api/v1/openapi.json"
+        {
+            let operation =
+                &paths.get(path).unwrap_or_else(|| panic!("{path} is not documented"))[method.to_lowercase()];
+            assert!(operation.is_object(), "{method} {path} is not documented");
+        }
+    }
+    let docs = s.client.get(s.url("/api/v1/docs/")).send().await.unwrap();
+    assert_eq!(docs.status(), StatusCode::OK);
+    let keys: serde_json::Value =
+        s.client.get(s.url("/api/v1/keys")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(keys["public_key_hex"].as_str().unwrap(), hex::encode(s.app.verifying_key().as_bytes()));
+}
+
+#[tokio::test]
+async fn health_readiness_and_metrics_answer() {
+    let s = start(test_config()).await;
+    assert_eq!(s.client.get(s.url("/healthz")).send().await.unwrap().text().await.unwrap(), "ok");
+    assert_eq!(s.client.get(s.url("/readyz")).send().await.unwrap().text().await.unwrap(), "ready");
+    let _ = s.client.get(s.url("/")).send().await.unwrap();
+    let metrics = s.client.get(s.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("daftar_http_requests_total"), "{metrics}");
+    let missing = s.client.get(s.url("/no/such/page")).send().await.unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert!(missing.text().await.unwrap().contains("پیدا نشد"));
+}
