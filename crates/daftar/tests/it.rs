@@ -1,0 +1,205 @@
+//! The `daftar` binary as an operator runs it.
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use daftar_store::scratch::ScratchDb;
+
+const BIN: &str = env!("CARGO_BIN_EXE_daftar");
+
+fn daftar(dir: &Path, args: &[&str]) -> Output {
+    Command::new(BIN).args(args).current_dir(dir).output().expect("daftar runs")
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("daftar-it-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A child process killed when the test ends, however it ends.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn wait_healthy(port: u16) {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(60) {
+        if let Ok(response) = reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await {
+            if response.status().is_success() {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the server on port {port} did not come up");
+}
+
+fn sqlite3(db: &Path, sql: &str) {
+    let out = Command::new("sqlite3")
+        .arg(db)
+        .arg(sql)
+        .output()
+        .expect("the sqlite3 command-line tool is installed");
+    assert!(out.status.success(), "sqlite3 {sql}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn verify(dir: &Path, db: &Path) -> Output {
+    daftar(
+        dir,
+        &[
+            "audit",
+            "verify",
+            "--database-url",
+            &format!("sqlite://{}", db.display()),
+            "--signing-key",
+            "daftar-data/demo/signing.key",
+        ],
+    )
+}
+
+/// The demo database verifies; an audit record before the last checkpoint that is edited,
+/// deleted or moved with `sqlite3` makes `daftar audit verify` fail and name it.
+#[tokio::test]
+async fn audit_verify_names_an_edited_deleted_or_reordered_record() {
+    let dir = temp_dir("audit");
+    let port = free_port();
+    let demo = Running(
+        Command::new(BIN)
+            .args(["demo", "--port", &port.to_string()])
+            .current_dir(&dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_healthy(port).await;
+    drop(demo);
+    let db = dir.join("daftar-data/demo/daftar.db");
+    let url = format!("sqlite://{}", db.display());
+    let checkpoint = daftar(
+        &dir,
+        &["audit", "checkpoint", "--database-url", &url, "--signing-key", "daftar-data/demo/signing.key"],
+    );
+    assert!(checkpoint.status.success(), "{}", String::from_utf8_lossy(&checkpoint.stderr));
+    let ok = verify(&dir, &db);
+    assert!(ok.status.success(), "the demo database verifies: {}", String::from_utf8_lossy(&ok.stdout));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("audit chain OK"));
+
+    let tampering = [
+        ("edit", "UPDATE audit_log SET detail = '{\"username\":\"mallory\"}' WHERE seq = 5"),
+        ("delete", "DELETE FROM audit_log WHERE seq = 5"),
+        (
+            "reorder",
+            "UPDATE audit_log SET seq = -5 WHERE seq = 5; UPDATE audit_log SET seq = 5 WHERE seq = 6; UPDATE audit_log SET seq = 6 WHERE seq = -5",
+        ),
+    ];
+    // Fold the write-ahead log into the file, so that a copy of the file is the whole database.
+    sqlite3(&db, "PRAGMA wal_checkpoint(TRUNCATE)");
+    for (name, sql) in tampering {
+        let copy = dir.join(format!("{name}.db"));
+        std::fs::copy(&db, &copy).unwrap();
+        sqlite3(&copy, sql);
+        let out = verify(&dir, &copy);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(!out.status.success(), "{name} goes unnoticed: {stdout}");
+        assert!(stdout.contains("BROKEN") && stdout.contains("seq 5"), "{name}: {stdout}");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+fn add_user(dir: &Path, url: &str) {
+    let mut child = Command::new(BIN)
+        .args([
+            "user",
+            "add",
+            "--database-url",
+            url,
+            "--username",
+            "clerk",
+            "--name",
+            "منیژه کاظمی",
+            "--role",
+            "supervisor",
+        ])
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"anar-e shirin-e saveh\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn serve(dir: &Path, url: &str, port: u16) -> Running {
+    Running(
+        Command::new(BIN)
+            .args(["serve", "--database-url", url, "--listen", &format!("127.0.0.1:{port}")])
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+/// Stateless servers: a session made on one process is honoured by another on the same
+/// database, and ending it on one ends it on both.
+#[tokio::test]
+async fn two_serve_processes_accept_each_others_sessions() {
+    let dir = temp_dir("serve");
+    let db = ScratchDb::new().await;
+    let url = db.url().to_string();
+    assert!(daftar(&dir, &["keys", "init"]).status.success());
+    assert!(daftar(&dir, &["migrate", "--database-url", &url]).status.success());
+    add_user(&dir, &url);
+    let (port_a, port_b) = (free_port(), free_port());
+    let _a = serve(&dir, &url, port_a);
+    let _b = serve(&dir, &url, port_b);
+    wait_healthy(port_a).await;
+    wait_healthy(port_b).await;
+
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let a = format!("http://127.0.0.1:{port_a}");
+    let b = format!("http://127.0.0.1:{port_b}");
+    let response = client
+        .post(format!("{a}/sign-in/staff"))
+        .header("origin", &a)
+        .form(&[("username", "clerk"), ("password", "anar-e shirin-e saveh")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    let cookie = response.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+
+    let page = client.get(format!("{b}/account")).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(page.status(), 200, "server B accepts server A's session");
+    assert!(page.text().await.unwrap().contains("منیژه کاظمی"));
+
+    let out = client
+        .post(format!("{b}/sign-out"))
+        .header("origin", &b)
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 303);
+    let after = client.get(format!("{a}/account")).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(after.status(), 303, "signing out on B ends the session on A");
+    let _ = std::fs::remove_dir_all(dir);
+}
