@@ -34,20 +34,22 @@ const OFFICES: [(&str, &str, &str, usize); 4] = [
     ("OF-1004", "دفتر خدمات الکترونیک شهر نارمک", "Narmak city e-services office", 2),
 ];
 
-/// (username, name, role, office index, district index)
-const STAFF: [(&str, &str, Role, Option<usize>, Option<usize>); 12] = [
-    ("admin", "مریم احمدی", Role::Admin, None, None),
-    ("supervisor", "علی رضایی", Role::Supervisor, None, None),
-    ("finance", "زهرا کریمی", Role::Finance, None, None),
-    ("committee", "حسین موسوی", Role::LicensingCommittee, None, None),
-    ("board", "فاطمه حسینی", Role::BoardMember, None, None),
-    ("commission", "محمد جعفری", Role::ReserveLandCommission, None, None),
-    ("reviewer", "نرگس صادقی", Role::DistrictReviewer, None, Some(0)),
-    ("approver", "رضا قاسمی", Role::DistrictPermitApprover, None, Some(0)),
-    ("holder", "سارا محمدی", Role::OfficeLicenseHolder, Some(0), None),
-    ("techmanager", "امیر نوری", Role::OfficeTechnicalManager, Some(0), None),
-    ("expert", "لیلا اکبری", Role::OfficeExpert, Some(0), None),
-    ("professional", "کاوه شریفی", Role::Professional, None, None),
+/// A demo staff account: username, name, role, and the index of its office or district.
+struct DemoStaff(&'static str, &'static str, Role, Option<usize>, Option<usize>);
+
+const STAFF: [DemoStaff; 12] = [
+    DemoStaff("admin", "مریم احمدی", Role::Admin, None, None),
+    DemoStaff("supervisor", "علی رضایی", Role::Supervisor, None, None),
+    DemoStaff("finance", "زهرا کریمی", Role::Finance, None, None),
+    DemoStaff("committee", "حسین موسوی", Role::LicensingCommittee, None, None),
+    DemoStaff("board", "فاطمه حسینی", Role::BoardMember, None, None),
+    DemoStaff("commission", "محمد جعفری", Role::ReserveLandCommission, None, None),
+    DemoStaff("reviewer", "نرگس صادقی", Role::DistrictReviewer, None, Some(0)),
+    DemoStaff("approver", "رضا قاسمی", Role::DistrictPermitApprover, None, Some(0)),
+    DemoStaff("holder", "سارا محمدی", Role::OfficeLicenseHolder, Some(0), None),
+    DemoStaff("techmanager", "امیر نوری", Role::OfficeTechnicalManager, Some(0), None),
+    DemoStaff("expert", "لیلا اکبری", Role::OfficeExpert, Some(0), None),
+    DemoStaff("professional", "کاوه شریفی", Role::Professional, None, None),
 ];
 
 /// (national ID, mobile, name)
@@ -92,7 +94,7 @@ pub async fn seed(app: &App) -> AppResult<Vec<DemoLogin>> {
     app.committed();
 
     let mut logins = Vec::new();
-    for (username, name, role, office, district) in STAFF {
+    for DemoStaff(username, name, role, office, district) in STAFF {
         let form = NewStaff {
             username: username.to_string(),
             display_name: name.to_string(),

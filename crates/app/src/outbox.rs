@@ -82,6 +82,15 @@ pub async fn run_worker(app: App) {
     }
 }
 
+/// The newest queued messages, for the development outbox page. Only offered while the
+/// development SMS provider is configured; real deployments never show message bodies.
+pub async fn recent_development_messages(app: &App) -> crate::error::AppResult<Vec<OutboxRow>> {
+    if !app.config().development_sms {
+        return Err(crate::error::AppError::NotFound);
+    }
+    Ok(store_outbox::recent(app.store().pool(), 50).await?)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -91,13 +100,4 @@ mod tests {
         assert_eq!(super::backoff_s(5), 80);
         assert_eq!(super::backoff_s(30), 3600);
     }
-}
-
-/// The newest queued messages, for the development outbox page. Only offered while the
-/// development SMS provider is configured; real deployments never show message bodies.
-pub async fn recent_development_messages(app: &App) -> crate::error::AppResult<Vec<OutboxRow>> {
-    if !app.config().development_sms {
-        return Err(crate::error::AppError::NotFound);
-    }
-    Ok(store_outbox::recent(app.store().pool(), 50).await?)
 }

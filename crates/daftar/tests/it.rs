@@ -38,10 +38,10 @@ impl Drop for Running {
 async fn wait_healthy(port: u16) {
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(60) {
-        if let Ok(response) = reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await {
-            if response.status().is_success() {
-                return;
-            }
+        if let Ok(response) = reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await
+            && response.status().is_success()
+        {
+            return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

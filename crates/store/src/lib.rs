@@ -70,10 +70,10 @@ impl StoreError {
     /// Maps a driver error for a unique constraint to [`StoreError::UniqueViolation`] so that
     /// callers can turn races decided by the database into domain answers.
     pub(crate) fn classify(err: sqlx::Error) -> StoreError {
-        if let sqlx::Error::Database(db) = &err {
-            if db.is_unique_violation() {
-                return StoreError::UniqueViolation;
-            }
+        if let sqlx::Error::Database(db) = &err
+            && db.is_unique_violation()
+        {
+            return StoreError::UniqueViolation;
         }
         StoreError::Database(err)
     }

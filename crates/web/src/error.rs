@@ -83,10 +83,10 @@ impl IntoResponse for ApiError {
             tracing::error!(error = %err, "storage error");
         }
         let mut response = (status_of(&self.0), Json(api_body(&self.0))).into_response();
-        if let AppError::RateLimited { retry_after_s } = self.0 {
-            if let Ok(value) = retry_after_s.to_string().parse() {
-                response.headers_mut().insert("retry-after", value);
-            }
+        if let AppError::RateLimited { retry_after_s } = self.0
+            && let Ok(value) = retry_after_s.to_string().parse()
+        {
+            response.headers_mut().insert("retry-after", value);
         }
         response
     }

@@ -46,10 +46,11 @@ pub fn same_site(headers: &HeaderMap) -> bool {
     let Some(host) = get(header::HOST.as_str()) else {
         return false;
     };
-    if let Some(site) = get("sec-fetch-site") {
-        if site != "same-origin" && site != "none" {
-            return false;
-        }
+    if let Some(site) = get("sec-fetch-site")
+        && site != "same-origin"
+        && site != "none"
+    {
+        return false;
     }
     if let Some(origin) = get(header::ORIGIN.as_str()) {
         return host_of(origin) == Some(host);
