@@ -22,6 +22,8 @@ const MAX_VERTICES: usize = 100_000;
 /// Arcs are segmented every 2°: the chord deviates from the arc by at most r × 1.5e-4
 /// (1.5 mm on a 10 m radius), below the millimetre resolution of depths.
 const ARC_STEP: f64 = PI / 90.0;
+/// No outline of a building plot comes near this area (m²); larger ones are drawing errors.
+const MAX_OUTLINE_AREA: f64 = 1e10;
 /// Points closer than this (1 mm) are the same point.
 const SAME_POINT: f64 = 1e-3;
 
@@ -287,6 +289,9 @@ fn outline(mut vs: Vec<Vertex>, closed_flag: bool) -> Result<Outline, (ProblemCo
     let polygon = Polygon::new(LineString::new(shifted), vec![]);
     if !(area.is_finite() && area > 0.0) {
         return Err((ProblemCode::BadOutline, "the outline has no area".into()));
+    }
+    if area > MAX_OUTLINE_AREA {
+        return Err((ProblemCode::BadOutline, "the outline is larger than 10,000 km² (not metres?)".into()));
     }
     if !polygon.is_valid() {
         return Err((ProblemCode::BadOutline, "the outline crosses itself".into()));
@@ -715,6 +720,14 @@ fn read_entities(
         let (Some(area), Some(depth)) =
             (measured_decimal(area, AREA_DP), depth.and_then(|d| measured_decimal(d, LENGTH_DP)))
         else {
+            // Without a frontage line there is no depth; that is reported already.
+            if normal.is_some() {
+                problems.add(
+                    ProblemCode::BadOutline,
+                    Some(layer),
+                    format!("level {level} cannot be measured"),
+                );
+            }
             continue;
         };
         design_levels.push(Level {

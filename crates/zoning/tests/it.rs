@@ -1069,6 +1069,25 @@ mod properties {
         }
 
         #[test]
+        fn odd_parcel_shapes_never_crash_the_zone_lookup(
+            pts in prop::collection::vec(
+                (prop_oneof![-50.0f64..250.0, Just(f64::NAN), Just(1e300)], -50.0f64..150.0),
+                0..9,
+            ),
+        ) {
+            use daftar_zoning::spatial::ZoneIndex;
+            use geo::{LineString, MultiPolygon};
+            let rect = |x0: f64, x1: f64| polygon![(x: x0, y: 0.0), (x: x1, y: 0.0), (x: x1, y: 100.0), (x: x0, y: 100.0)];
+            let zones = ZoneIndex::new(vec![
+                daftar_zoning::Zone { code: "R122".into(), polygon: MultiPolygon::new(vec![rect(0.0, 100.0)]) },
+                daftar_zoning::Zone { code: "M111".into(), polygon: MultiPolygon::new(vec![rect(100.0, 200.0)]) },
+            ]);
+            let ctx = zones.zone_context_for(&Polygon::new(LineString::from(pts), vec![]));
+            prop_assert!(ctx.outside_share >= Decimal::ZERO && ctx.outside_share <= Decimal::ONE);
+            prop_assert!(ctx.zone_code.is_none() || !ctx.zones_involved.is_empty() || ctx.outside_share == Decimal::ONE);
+        }
+
+        #[test]
         fn arbitrary_bytes_never_crash_the_drawing_reader(bytes in prop::collection::vec(any::<u8>(), 0..2048)) {
             let _ = read_design(&bytes, &rules().parking);
         }
