@@ -159,30 +159,6 @@ pub fn instruction_sheet(rules: &PlanRules, parcel: &Parcel, zone_context: ZoneC
         };
         return needs_review(sheet, vec![note]);
     };
-    if !zone.building_zone {
-        sheet.status = SheetStatus::NoBuildingPermit;
-        sheet.notes.push(SheetNote {
-            rule: RuleId::Zone,
-            message_key: "zone.no_building_permit".to_owned(),
-            clause: zone.clause.clone(),
-            details: vec![("zone".to_owned(), zone.code.clone())],
-        });
-        return sheet;
-    }
-    // Rule 2 depends on the deed area alone; a reserve parcel gets no figures at all.
-    if parcel.deed_area >= rules.reserve_land.min_deed_area {
-        let note = SheetNote {
-            rule: RuleId::ReserveLand,
-            message_key: "reserve_land.needs_review".to_owned(),
-            clause: rules.reserve_land.clause.clone(),
-            details: vec![
-                ("deed_area".to_owned(), fmt_decimal(parcel.deed_area)),
-                ("min_deed_area".to_owned(), fmt_decimal(rules.reserve_land.min_deed_area)),
-            ],
-        };
-        return needs_review(sheet, vec![note]);
-    }
-
     let mut notes = Vec::new();
     let max_outside = rules.zone_overlap.max_outside_share();
     if sheet.zone_context.outside_share > max_outside {
@@ -196,6 +172,36 @@ pub fn instruction_sheet(rules: &PlanRules, parcel: &Parcel, zone_context: ZoneC
                 ("max_outside_share".to_owned(), fmt_decimal(max_outside)),
             ],
         });
+    }
+    if !zone.building_zone {
+        let green = SheetNote {
+            rule: RuleId::Zone,
+            message_key: "zone.no_building_permit".to_owned(),
+            clause: zone.clause.clone(),
+            details: vec![("zone".to_owned(), zone.code.clone())],
+        };
+        // Straddling a building zone, the parcel's fate is a person's call, not the machine's.
+        if !notes.is_empty() {
+            notes.push(green);
+            return needs_review(sheet, notes);
+        }
+        sheet.status = SheetStatus::NoBuildingPermit;
+        sheet.notes.push(green);
+        return sheet;
+    }
+    // Rule 2 depends on the deed area alone; a reserve parcel gets no figures at all.
+    if parcel.deed_area >= rules.reserve_land.min_deed_area {
+        let note = SheetNote {
+            rule: RuleId::ReserveLand,
+            message_key: "reserve_land.needs_review".to_owned(),
+            clause: rules.reserve_land.clause.clone(),
+            details: vec![
+                ("deed_area".to_owned(), fmt_decimal(parcel.deed_area)),
+                ("min_deed_area".to_owned(), fmt_decimal(rules.reserve_land.min_deed_area)),
+            ],
+        };
+        notes.push(note);
+        return needs_review(sheet, notes);
     }
 
     match figures(rules, zone, parcel) {

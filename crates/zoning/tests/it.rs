@@ -391,6 +391,18 @@ fn green_zone_gets_no_building_permit() {
     let c = plan_check(&rules(), &s, &design).expect("valid");
     assert_eq!(c.overall, Verdict::NotAccepted);
     assert_eq!(c.purchased_area, dec!(0));
+    // Mostly green but a third in a building zone: a person decides.
+    let straddling = ZoneContext {
+        zone_code: Some("G111".into()),
+        zones_involved: vec!["G111".into(), "R122".into()],
+        outside_share: dec!(0.3),
+    };
+    let s = instruction_sheet(&rules(), &first_example(), straddling);
+    assert_eq!(s.status, SheetStatus::NeedsReview);
+    let keys: Vec<&str> = s.notes.iter().map(|n| n.message_key.as_str()).collect();
+    assert_eq!(keys, vec!["zone_overlap.needs_review", "zone.no_building_permit"]);
+    let c = plan_check(&rules(), &s, &design).expect("valid");
+    assert_eq!(c.overall, Verdict::NeedsReview);
 }
 
 #[test]
