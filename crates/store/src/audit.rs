@@ -19,6 +19,9 @@ use crate::{Result, Store};
 pub const SEQUENCER_PERIOD_MS: u64 = 250;
 /// The most records one sequencer transaction takes.
 const BATCH: i64 = 500;
+/// Records linked per UPDATE statement (four parameters each, well inside both databases'
+/// parameter limits).
+const UPDATE_CHUNK: usize = 250;
 /// Records read per query while verifying, so memory stays flat on a long chain.
 const VERIFY_PAGE: i64 = 10_000;
 /// The hash before the first record.
@@ -210,18 +213,15 @@ pub async fn sequence_pending(
         format!("SELECT {RECORD_COLUMNS} FROM audit_log WHERE seq IS NULL ORDER BY id LIMIT {BATCH}");
     let pending: Vec<AuditRecord> =
         sqlx::query_as(sqlx::AssertSqlSafe(pending_sql)).fetch_all(tx.conn()).await?;
+    let mut chained = Vec::with_capacity(pending.len());
     for record in &pending {
         let seq = head.seq + 1;
         let hash = record.chain_hash(seq, &head.hash);
-        sqlx::query("UPDATE audit_log SET seq = $1, prev_hash = $2, hash = $3 WHERE id = $4")
-            .bind(seq)
-            .bind(head.hash.clone())
-            .bind(hash.clone())
-            .bind(record.id)
-            .execute(tx.conn())
-            .await?;
+        chained.push((record.id, seq, std::mem::replace(&mut head.hash, hash.clone()), hash));
         head.seq = seq;
-        head.hash = hash;
+    }
+    for chunk in chained.chunks(UPDATE_CHUNK) {
+        write_links(tx.conn(), chunk).await?;
     }
     let grown = head.seq > head.checkpoint_seq;
     let due = head.seq - head.checkpoint_seq >= policy.every_records
@@ -254,6 +254,32 @@ pub async fn sequence_pending(
     .await?;
     tx.commit().await?;
     Ok(pending.len())
+}
+
+/// Writes `(id, seq, prev_hash, hash)` links with one statement: a round trip per record would
+/// cap the chain below the rate at which PostgreSQL commits business transactions.
+async fn write_links(conn: &mut AnyConnection, links: &[(i64, i64, String, String)]) -> Result<()> {
+    let values: Vec<String> = (0..links.len())
+        .map(|i| {
+            let n = i * 4;
+            format!("(CAST(${} AS BIGINT), CAST(${} AS BIGINT), ${}, ${})", n + 1, n + 2, n + 3, n + 4)
+        })
+        .collect();
+    let sql = format!(
+        "WITH link (id, seq, prev_hash, hash) AS (VALUES {}) \
+         UPDATE audit_log SET \
+           seq = (SELECT link.seq FROM link WHERE link.id = audit_log.id), \
+           prev_hash = (SELECT link.prev_hash FROM link WHERE link.id = audit_log.id), \
+           hash = (SELECT link.hash FROM link WHERE link.id = audit_log.id) \
+         WHERE id IN (SELECT id FROM link)",
+        values.join(", ")
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for (id, seq, prev_hash, hash) in links {
+        query = query.bind(*id).bind(*seq).bind(prev_hash.clone()).bind(hash.clone());
+    }
+    query.execute(conn).await?;
+    Ok(())
 }
 
 /// Sequences everything pending and signs a checkpoint over it; returns the latest checkpoint.

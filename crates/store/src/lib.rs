@@ -12,6 +12,7 @@ pub mod audit;
 pub mod orgs;
 pub mod otp;
 pub mod outbox;
+pub mod plan;
 pub mod rate_limit;
 pub mod scratch;
 pub mod sessions;
