@@ -241,6 +241,19 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/users", Access::Permitted(Permission::ManageUsers)),
     ("POST", "/api/v1/users", Access::Permitted(Permission::ManageUsers)),
     ("GET", "/api/v1/audit/checkpoints", Access::Permitted(Permission::ReadAudit)),
+    // The detailed plan is public: anyone may learn what may be built where.
+    ("GET", "/api/v1/parcels/at", Access::Public),
+    ("GET", "/api/v1/parcels/{parcel_key}", Access::Public),
+    ("GET", "/api/v1/parcels/{parcel_key}/instruction-sheet", Access::Public),
+    ("POST", "/api/v1/plan-check", Access::Public),
+    ("POST", "/api/v1/plan-check/dxf", Access::Public),
+    ("GET", "/api/v1/map/zones", Access::Public),
+    ("GET", "/api/v1/map/parcels", Access::Public),
+    ("GET", "/map", Access::Public),
+    ("GET", "/parcels/{parcel_key}", Access::Public),
+    ("GET", "/plan-check", Access::Public),
+    ("POST", "/plan-check", Access::Public),
+    ("POST", "/plan-check/dxf", Access::Public),
 ];
 
 /// The rule for a route, or `None` when the route has none (which the web layer refuses).

@@ -1,9 +1,11 @@
 //! The demo city: a municipality with three districts, four offices, one account for each
-//! role and a few citizens. Everything is created through the ordinary use cases, so the demo
-//! database has a full audit trail from its first row.
+//! role, a few citizens, and a detailed plan (the sample rules over a synthetic map).
+//! Everything is created through the ordinary use cases, so the demo database has a full audit
+//! trail from its first row.
 
 use daftar_store::orgs::{self, NewOffice};
 use daftar_store::users::{self, NewUser};
+use daftar_zoning::synth::{SynthCity, SynthConfig};
 use serde_json::json;
 
 use crate::audit::{By, entry};
@@ -15,6 +17,10 @@ use crate::{App, RequestMeta, api_keys};
 /// Every demo staff account shares this password (it passes the password policy).
 pub const DEMO_PASSWORD: &str = "nowruz-saffron-1405";
 
+/// The demo city's synthetic map: its seed and size.
+pub const DEMO_CITY_SEED: u64 = 1405;
+pub const DEMO_CITY_PARCELS: usize = 3_000;
+
 /// A way into the demo, printed when it starts.
 #[derive(Debug, Clone)]
 pub struct DemoLogin {
@@ -25,7 +31,7 @@ pub struct DemoLogin {
 }
 
 const DISTRICTS: [(&str, &str, &str); 3] =
-    [("D01", "منطقهٔ یک", "District 1"), ("D02", "منطقهٔ دو", "District 2"), ("D03", "منطقهٔ سه", "District 3")];
+    [("1", "منطقهٔ یک", "District 1"), ("2", "منطقهٔ دو", "District 2"), ("3", "منطقهٔ سه", "District 3")];
 
 const OFFICES: [(&str, &str, &str, usize); 4] = [
     ("OF-1001", "دفتر خدمات الکترونیک شهر ونک", "Vanak city e-services office", 0),
@@ -161,5 +167,9 @@ pub async fn seed(app: &App) -> AppResult<Vec<DemoLogin>> {
     app.committed();
     let key = api_keys::issue(app, by, agency_id, "demo", &meta).await?;
     logins.push(DemoLogin { role: Role::Agency, name: agency_name.to_string(), credentials: key });
+
+    crate::plan::import_rules(app, by, &meta, daftar_zoning::DEMO_RULES_TOML).await?;
+    let city = SynthCity::generate(SynthConfig::new(DEMO_CITY_SEED, DEMO_CITY_PARCELS));
+    crate::plan::import_map(app, by, &meta, Some(city.zones.clone()), city.parcels().collect()).await?;
     Ok(logins)
 }

@@ -58,6 +58,8 @@ pub enum AppError {
     Conflict(Message),
     #[error("too many attempts")]
     RateLimited { retry_after_s: i64 },
+    #[error("the request is too large")]
+    TooLarge,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -85,6 +87,9 @@ impl AppError {
                 "تلاش‌های شما بیش از حد مجاز بود؛ کمی بعد دوباره امتحان کنید.",
                 "Too many attempts; please try again a little later.",
             ),
+            AppError::TooLarge => {
+                Message::new("درخواست بزرگ‌تر از اندازهٔ مجاز است.", "The request is larger than allowed.")
+            }
             AppError::Store(_) => Message::new(
                 "خطای داخلی رخ داد؛ چیزی از داده‌های ذخیره‌شدهٔ شما از دست نرفته است.",
                 "An internal error occurred; nothing you had saved was lost.",

@@ -16,6 +16,7 @@ pub mod error;
 pub mod keys;
 pub mod outbox;
 pub mod passwords;
+pub mod plan;
 pub mod users;
 
 use std::sync::Arc;
@@ -45,6 +46,7 @@ struct Inner {
     audit_wake: Notify,
     /// Wakes the outbox worker when a message is queued.
     outbox_wake: Notify,
+    plan: plan::PlanCache,
 }
 
 impl App {
@@ -64,6 +66,7 @@ impl App {
                 sms,
                 audit_wake: Notify::new(),
                 outbox_wake: Notify::new(),
+                plan: plan::PlanCache::default(),
             }),
         }
     }

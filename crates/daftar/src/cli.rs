@@ -38,6 +38,34 @@ pub enum Command {
     /// The signing key.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// The detailed plan: import rules and maps, sweep every parcel.
+    #[command(subcommand)]
+    Plan(PlanCommand),
+}
+
+#[derive(Subcommand)]
+pub enum PlanCommand {
+    /// Import a rule version and/or the zone map and parcels (GeoJSON `.geojson`/`.json`, or
+    /// Shapefile `.shp` with its `.dbf` beside it). All or nothing: a bad feature stops the
+    /// import and is named by index, field and reason.
+    Import {
+        #[command(flatten)]
+        db: DbArgs,
+        /// A plan rules file (TOML), published as a new version.
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// The zone map; replaces the current one.
+        #[arg(long)]
+        zones: Option<PathBuf>,
+        /// Parcels; a parcel key already present is updated.
+        #[arg(long)]
+        parcels: Option<PathBuf>,
+    },
+    /// Compute every parcel's instruction sheet and print the capacity by zone and district.
+    Sweep {
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Args, Clone)]

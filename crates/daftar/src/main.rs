@@ -3,6 +3,7 @@
 
 mod cli;
 mod commands;
+mod plan;
 mod startup;
 mod telemetry;
 
@@ -21,6 +22,7 @@ async fn main() -> std::process::ExitCode {
         Command::Audit(command) => commands::audit(command).await,
         Command::User(command) => commands::user(command).await,
         Command::Keys(command) => commands::keys(command),
+        Command::Plan(command) => plan::run(command).await,
     };
     match result {
         Ok(code) => code,

@@ -20,6 +20,7 @@ pub fn status_of(err: &AppError) -> StatusCode {
         AppError::NotFound => StatusCode::NOT_FOUND,
         AppError::Conflict(_) => StatusCode::CONFLICT,
         AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         AppError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -32,6 +33,7 @@ fn code_of(err: &AppError) -> &'static str {
         AppError::NotFound => "not_found",
         AppError::Conflict(_) => "conflict",
         AppError::RateLimited { .. } => "rate_limited",
+        AppError::TooLarge => "too_large",
         AppError::Store(_) => "internal",
     }
 }

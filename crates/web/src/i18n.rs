@@ -30,6 +30,11 @@ pub fn t(lang: Lang, key: &str) -> String {
     LOCALES.lookup(id(lang), key)
 }
 
+/// A message, or `None` when the locale files lack the key.
+pub fn try_t(lang: Lang, key: &str) -> Option<String> {
+    LOCALES.try_lookup(id(lang), key)
+}
+
 /// A message with named arguments; values are already localised strings.
 pub fn t_args(lang: Lang, key: &str, args: &[(&'static str, String)]) -> String {
     let args: HashMap<Cow<'static, str>, FluentValue> =
@@ -43,15 +48,15 @@ mod tests {
 
     #[test]
     fn both_languages_have_every_key() {
-        let fa = include_str!("../locales/fa/main.ftl");
-        let en = include_str!("../locales/en/main.ftl");
+        let fa = [include_str!("../locales/fa/main.ftl"), include_str!("../locales/fa/plan.ftl")].concat();
+        let en = [include_str!("../locales/en/main.ftl"), include_str!("../locales/en/plan.ftl")].concat();
         let keys = |text: &str| -> Vec<String> {
             text.lines()
                 .filter_map(|line| line.split_once(" = ").map(|(k, _)| k.trim().to_string()))
                 .filter(|k| !k.starts_with('#') && !k.is_empty())
                 .collect()
         };
-        assert_eq!(keys(fa), keys(en));
+        assert_eq!(keys(&fa), keys(&en));
         assert_eq!(t(Lang::Fa, "nav-home"), "خانه");
         assert_eq!(t(Lang::En, "nav-home"), "Home");
     }

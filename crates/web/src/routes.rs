@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::handler::Handler;
 use axum::http::{HeaderName, Request, StatusCode};
 use axum::middleware::{from_fn, from_fn_with_state};
@@ -22,8 +22,9 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::{AppState, api, caller, pages, security, static_files};
 
-/// The largest request body accepted (forms and JSON; uploads get their own limits).
-const BODY_LIMIT: usize = 2 * 1024 * 1024;
+/// The largest request body accepted at all (drawings); axum's extractors hold forms and JSON to
+/// their own default of 2 MiB.
+const BODY_LIMIT: usize = api::plan::DXF_LIMIT;
 
 struct RouteDef {
     method: &'static str,
@@ -44,6 +45,11 @@ where
         other => panic!("unsupported method {other} in the route table"),
     };
     RouteDef { method, path, router: on(filter, handler) }
+}
+
+/// Lets a route's extractors read bodies up to the drawing limit.
+fn upload(def: RouteDef) -> RouteDef {
+    RouteDef { router: def.router.layer(DefaultBodyLimit::max(api::plan::DXF_LIMIT)), ..def }
 }
 
 fn table() -> Vec<RouteDef> {
@@ -72,6 +78,11 @@ fn table() -> Vec<RouteDef> {
         r("POST", "/admin/users", pages::admin::add),
         r("GET", "/audit", pages::audit::show),
         r("GET", "/dev/outbox", pages::outbox::show),
+        r("GET", "/map", pages::plan::map),
+        r("GET", "/parcels/{parcel_key}", pages::plan::parcel_sheet),
+        r("GET", "/plan-check", pages::plan::check_form),
+        r("POST", "/plan-check", pages::plan::check_submit),
+        upload(r("POST", "/plan-check/dxf", pages::plan::check_dxf_submit)),
         r("GET", "/api/v1/keys", api::system::keys),
         r("POST", "/api/v1/auth/staff", api::auth::staff_sign_in),
         r("POST", "/api/v1/auth/citizen/code", api::auth::request_code),
@@ -82,6 +93,13 @@ fn table() -> Vec<RouteDef> {
         r("GET", "/api/v1/users", api::users::list),
         r("POST", "/api/v1/users", api::users::create),
         r("GET", "/api/v1/audit/checkpoints", api::system::checkpoints),
+        r("GET", "/api/v1/parcels/at", api::plan::parcel_at),
+        r("GET", "/api/v1/parcels/{parcel_key}", api::plan::parcel),
+        r("GET", "/api/v1/parcels/{parcel_key}/instruction-sheet", api::plan::instruction_sheet),
+        r("POST", "/api/v1/plan-check", api::plan::check),
+        upload(r("POST", "/api/v1/plan-check/dxf", api::plan::check_dxf)),
+        r("GET", "/api/v1/map/zones", api::plan::zones),
+        r("GET", "/api/v1/map/parcels", api::plan::parcels),
     ]
 }
 

@@ -14,6 +14,10 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../static/fonts/Vazirmatn-Regular.woff2"),
     ),
     ("fonts/Vazirmatn-Bold.woff2", "font/woff2", include_bytes!("../static/fonts/Vazirmatn-Bold.woff2")),
+    ("map.js", "text/javascript; charset=utf-8", include_bytes!("../static/map.js")),
+    ("leaflet/leaflet.js", "text/javascript; charset=utf-8", include_bytes!("../static/leaflet/leaflet.js")),
+    ("leaflet/leaflet.css", "text/css; charset=utf-8", include_bytes!("../static/leaflet/leaflet.css")),
+    ("leaflet/LICENSE.txt", "text/plain; charset=utf-8", include_bytes!("../static/leaflet/LICENSE.txt")),
     ("favicon.svg", "image/svg+xml", include_bytes!("../static/favicon.svg")),
     ("fonts/OFL.txt", "text/plain; charset=utf-8", include_bytes!("../static/fonts/OFL.txt")),
 ];

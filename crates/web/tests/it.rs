@@ -166,6 +166,7 @@ fn concrete(pattern: &str) -> String {
         .replace("{code}", "en")
         .replace("{challenge}", "00ff")
         .replace("{*rest}", "index.html")
+        .replace("{parcel_key}", "1-000000-001")
 }
 
 /// Every route against every role: the status must be what the rule in `authz::ROUTES` says.
@@ -482,4 +483,151 @@ async fn health_readiness_and_metrics_answer() {
     let missing = s.client.get(s.url("/no/such/page")).send().await.unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
     assert!(missing.text().await.unwrap().contains("پیدا نشد"));
+}
+
+const PARCEL: &str = "1-000000-001";
+
+#[tokio::test]
+async fn the_plan_answers_what_may_be_built_and_whether_a_design_complies() {
+    let s = start(test_config()).await;
+    let parcel: serde_json::Value =
+        s.client.get(s.url(&format!("/api/v1/parcels/{PARCEL}"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(parcel["parcel"]["parcel_key"], PARCEL);
+    let zone = parcel["zone_code"].as_str().unwrap().to_string();
+    let corner = &parcel["parcel"]["polygon"]["exterior"][0];
+    let (x, y) = (corner["x"].as_f64().unwrap() + 1.0, corner["y"].as_f64().unwrap() + 1.0);
+    let at: serde_json::Value = s
+        .client
+        .get(s.url(&format!("/api/v1/parcels/at?x={x}&y={y}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(at["parcel"]["parcel_key"], PARCEL, "the point inside the parcel finds it");
+    let outside = s.client.get(s.url("/api/v1/parcels/at?x=0&y=0")).send().await.unwrap();
+    assert_eq!(outside.status(), StatusCode::NOT_FOUND);
+
+    let sheet: serde_json::Value = s
+        .client
+        .get(s.url(&format!("/api/v1/parcels/{PARCEL}/instruction-sheet")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(sheet["plan_version"], "demo-1405.1");
+    assert_eq!(sheet["zone_context"]["zone_code"], zone.as_str());
+    let figures = &sheet["figures"];
+    assert!(figures["max_total_floor_area"]["arithmetic"].as_str().unwrap().contains('='));
+    let footprint: f64 = figures["max_footprint"]["result"].as_str().unwrap().parse().unwrap();
+
+    let level = |n: i32| {
+        serde_json::json!({ "level": n, "use": "residential", "gross_area": footprint.floor().to_string(),
+        "footprint_area": footprint.floor().to_string(), "depth": "5", "units": ["80"] })
+    };
+    let design = serde_json::json!({ "parcel_key": PARCEL, "design": { "levels": [level(0), level(1)], "parking_spaces": 4 } });
+    let check: serde_json::Value =
+        s.post("/api/v1/plan-check").json(&design).send().await.unwrap().json().await.unwrap();
+    assert_eq!(check["overall"], "accepted", "{check}");
+    assert!(
+        check["verdicts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|v| v["explanation"].is_object() || v["verdict"] == "not_applicable")
+    );
+
+    let gap = serde_json::json!({ "parcel_key": PARCEL, "design": { "levels": [level(0), level(2)], "parking_spaces": 4 } });
+    let response = s.post("/api/v1/plan-check").json(&gap).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["fields"][0]["field"], "design");
+    let unknown = serde_json::json!({ "parcel_key": "no-such", "design": { "levels": [level(0)], "parking_spaces": 1 } });
+    let body: serde_json::Value =
+        s.post("/api/v1/plan-check").json(&unknown).send().await.unwrap().json().await.unwrap();
+    assert_eq!(body["fields"][0]["field"], "parcel_key");
+}
+
+#[tokio::test]
+async fn drawings_are_read_or_rejected_whole() {
+    let s = start(test_config()).await;
+    let upload = |bytes: Vec<u8>| {
+        reqwest::multipart::Form::new()
+            .text("parcel_key", PARCEL)
+            .part("file", reqwest::multipart::Part::bytes(bytes).file_name("design.dxf"))
+    };
+    let drawing = include_bytes!("../../zoning/fuzz/seeds/dxf_reader/compliant.dxf").to_vec();
+    let response = s.post("/api/v1/plan-check/dxf").multipart(upload(drawing)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert!(body["check"]["overall"].is_string() && !body["design"]["levels"].as_array().unwrap().is_empty());
+
+    let response =
+        s.post("/api/v1/plan-check/dxf").multipart(upload(b"not a drawing".to_vec())).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["fields"][0]["field"], "drawing");
+    assert!(body["fields"][0]["message_fa"].as_str().unwrap().starts_with("نقشهٔ DXF"));
+
+    let page = s.post("/plan-check/dxf").multipart(upload(b"0\nSECTION\n".to_vec())).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.text().await.unwrap().contains("drawing-error"));
+}
+
+#[tokio::test]
+async fn the_map_and_plan_pages_render_in_persian() {
+    let s = start(test_config()).await;
+    let zones: serde_json::Value =
+        s.client.get(s.url("/api/v1/map/zones")).send().await.unwrap().json().await.unwrap();
+    assert!(!zones["features"].as_array().unwrap().is_empty());
+    let parcels: serde_json::Value = s
+        .client
+        .get(s.url("/api/v1/map/parcels?bbox=530000,3950000,530100,3950100"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(!parcels["features"].as_array().unwrap().is_empty());
+    assert_eq!(parcels["truncated"], false);
+    let bad = s.client.get(s.url("/api/v1/map/parcels?bbox=1,2,3")).send().await.unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let map = s.client.get(s.url("/map")).send().await.unwrap().text().await.unwrap();
+    assert!(map.contains("/static/leaflet/leaflet.js") && map.contains("/static/map.js"));
+    let sheet = s.client.get(s.url(&format!("/parcels/{PARCEL}"))).send().await.unwrap();
+    assert_eq!(sheet.status(), StatusCode::OK);
+    let html = sheet.text().await.unwrap();
+    assert!(
+        html.contains("دستور نقشهٔ قطعهٔ")
+            && html.contains("بیشینهٔ زیربنای کل")
+            && html.contains("demo-1405.1")
+    );
+    assert!(html.contains('٫') || html.contains("۰"), "Persian digits in the figures");
+    assert_eq!(s.client.get(s.url("/parcels/none")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+
+    let form = [
+        ("parcel_key", PARCEL),
+        ("level", "0"),
+        ("use", "residential"),
+        ("gross_area", "100"),
+        ("footprint_area", "100"),
+        ("depth", "8"),
+        ("units", "90"),
+        ("parking_spaces", "1"),
+    ];
+    let result = s.post("/plan-check").form(&form).send().await.unwrap().text().await.unwrap();
+    assert!(result.contains("نتیجهٔ کنترل"), "the result is shown");
+    let bad = [("parcel_key", PARCEL), ("level", "zero"), ("use", "residential"), ("gross_area", "100")];
+    let response = s.post("/plan-check").form(&bad).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("ردیف ۱") && html.contains(r#"value="zero""#),
+        "the error names the row; input kept"
+    );
 }

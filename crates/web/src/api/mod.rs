@@ -2,6 +2,7 @@
 //! Handlers call the same use cases as the pages.
 
 pub mod auth;
+pub mod plan;
 pub mod system;
 pub mod users;
 
@@ -30,6 +31,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 }
 
 fn body_error(rejection: &JsonRejection) -> AppError {
+    if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        return AppError::TooLarge;
+    }
     let detail = rejection.body_text();
     let field = detail
         .split('`')
@@ -88,12 +92,20 @@ impl Modify for Security {
         users::list,
         users::create,
         system::checkpoints,
+        plan::parcel,
+        plan::parcel_at,
+        plan::instruction_sheet,
+        plan::check,
+        plan::check_dxf,
+        plan::zones,
+        plan::parcels,
     ),
     modifiers(&Security),
     tags(
         (name = "auth", description = "Signing in and out"),
         (name = "users", description = "Accounts and roles"),
         (name = "system", description = "Keys and the audit log"),
+        (name = "plan", description = "The detailed plan: parcels, instruction sheets, plan checks (coordinates: projected metres, EPSG:32639 in the demo city)"),
     )
 )]
 pub struct ApiDoc;

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod audit;
 pub mod home;
 pub mod outbox;
+pub mod plan;
 pub mod sign_in;
 
 use axum::extract::Query;
