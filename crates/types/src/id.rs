@@ -66,19 +66,13 @@ impl IdError {
                 .to_owned(),
             (IdError::AllSameDigits, Lang::Fa) => "همهٔ رقم‌ها نمی‌توانند یکسان باشند.".to_owned(),
             (IdError::AllSameDigits, Lang::En) => "The digits cannot all be the same.".to_owned(),
-            (IdError::ZeroMiddle, Lang::Fa) => {
-                "رقم‌های چهارم تا نهم نمی‌توانند همه صفر باشند.".to_owned()
-            }
-            (IdError::ZeroMiddle, Lang::En) => {
-                "The 4th to 9th digits cannot all be zero.".to_owned()
-            }
+            (IdError::ZeroMiddle, Lang::Fa) => "رقم‌های چهارم تا نهم نمی‌توانند همه صفر باشند.".to_owned(),
+            (IdError::ZeroMiddle, Lang::En) => "The 4th to 9th digits cannot all be zero.".to_owned(),
             (IdError::BadPrefix { expected }, Lang::Fa) => {
                 format!("باید با {} شروع شود.", digits::to_persian(expected))
             }
             (IdError::BadPrefix { expected }, Lang::En) => format!("Must start with {expected}."),
-            (IdError::ZeroOrTwoInFirstFive, Lang::Fa) => {
-                "پنج رقم اول نباید ۰ یا ۲ داشته باشد.".to_owned()
-            }
+            (IdError::ZeroOrTwoInFirstFive, Lang::Fa) => "پنج رقم اول نباید ۰ یا ۲ داشته باشد.".to_owned(),
             (IdError::ZeroOrTwoInFirstFive, Lang::En) => {
                 "The first five digits cannot include 0 or 2.".to_owned()
             }
@@ -190,9 +184,7 @@ impl LegalEntityId {
         }
         const WEIGHTS: [u32; 5] = [29, 27, 23, 19, 17];
         let base = u32::from(d[9]) + 2;
-        let s: u32 = (0..10)
-            .map(|i| (base + u32::from(d[i])) * WEIGHTS[i % 5])
-            .sum();
+        let s: u32 = (0..10).map(|i| (base + u32::from(d[i])) * WEIGHTS[i % 5]).sum();
         let check = match s % 11 {
             10 => 0,
             r => r,
@@ -385,15 +377,8 @@ impl BankCard {
 
 /// Trims, folds digits to ASCII and removes separators and invisible marks.
 fn clean(input: &str) -> Result<String, IdError> {
-    let cleaned: String = digits::fold_to_ascii(input)
-        .chars()
-        .filter(|&c| !is_separator(c))
-        .collect();
-    if cleaned.is_empty() {
-        Err(IdError::Empty)
-    } else {
-        Ok(cleaned)
-    }
+    let cleaned: String = digits::fold_to_ascii(input).chars().filter(|&c| !is_separator(c)).collect();
+    if cleaned.is_empty() { Err(IdError::Empty) } else { Ok(cleaned) }
 }
 
 fn is_separator(c: char) -> bool {
@@ -408,13 +393,7 @@ fn is_separator(c: char) -> bool {
 /// The digit values of a string that must hold digits only.
 fn ascii_digits(s: &str) -> Result<Vec<u8>, IdError> {
     s.bytes()
-        .map(|b| {
-            if b.is_ascii_digit() {
-                Ok(b - b'0')
-            } else {
-                Err(IdError::InvalidCharacters)
-            }
-        })
+        .map(|b| if b.is_ascii_digit() { Ok(b - b'0') } else { Err(IdError::InvalidCharacters) })
         .collect()
 }
 

@@ -28,9 +28,7 @@ const MAX_RD: i64 = 3_651_773;
 const SECONDS_PER_DAY: i64 = 86_400;
 
 static TEHRAN: LazyLock<TimeZone> = LazyLock::new(|| {
-    TimeZoneDatabase::bundled()
-        .get("Asia/Tehran")
-        .expect("jiff's bundled tzdb contains Asia/Tehran")
+    TimeZoneDatabase::bundled().get("Asia/Tehran").expect("jiff's bundled tzdb contains Asia/Tehran")
 });
 
 /// Why a date or time was refused.
@@ -40,11 +38,7 @@ pub enum DateError {
     Empty,
     #[error("the date must be written as year/month/day")]
     InvalidFormat,
-    #[error(
-        "the year must be between {} and {}",
-        JalaliDate::MIN_YEAR,
-        JalaliDate::MAX_YEAR
-    )]
+    #[error("the year must be between {} and {}", JalaliDate::MIN_YEAR, JalaliDate::MAX_YEAR)]
     YearOutOfRange,
     #[error("the month must be between 1 and 12")]
     InvalidMonth,
@@ -82,9 +76,7 @@ impl DateError {
             (DateError::InvalidDay { days_in_month }, Lang::En) => {
                 format!("In this month the day must be between 1 and {days_in_month}.")
             }
-            (DateError::InvalidTime, Lang::Fa) => {
-                "ساعت باید بین 00:00:00 و 23:59:59 باشد.".to_owned()
-            }
+            (DateError::InvalidTime, Lang::Fa) => "ساعت باید بین 00:00:00 و 23:59:59 باشد.".to_owned(),
             (DateError::InvalidTime, Lang::En) => {
                 "The time must be between 00:00:00 and 23:59:59.".to_owned()
             }
@@ -147,20 +139,8 @@ impl From<IcuWeekday> for Weekday {
     }
 }
 
-const MONTHS_FA: [&str; 12] = [
-    "فروردین",
-    "اردیبهشت",
-    "خرداد",
-    "تیر",
-    "مرداد",
-    "شهریور",
-    "مهر",
-    "آبان",
-    "آذر",
-    "دی",
-    "بهمن",
-    "اسفند",
-];
+const MONTHS_FA: [&str; 12] =
+    ["فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور", "مهر", "آبان", "آذر", "دی", "بهمن", "اسفند"];
 const MONTHS_EN: [&str; 12] = [
     "Farvardin",
     "Ordibehesht",
@@ -200,21 +180,17 @@ impl JalaliDate {
             return Err(DateError::YearOutOfRange);
         }
         let days_in_month = Self::days_in_month(year, month).ok_or(DateError::InvalidMonth)?;
-        let date = Date::try_new_persian(year, month, day)
-            .map_err(|_| DateError::InvalidDay { days_in_month })?;
-        Ok(JalaliDate {
-            rd: date.to_rata_die().to_i64_date(),
-        })
+        let date =
+            Date::try_new_persian(year, month, day).map_err(|_| DateError::InvalidDay { days_in_month })?;
+        Ok(JalaliDate { rd: date.to_rata_die().to_i64_date() })
     }
 
     /// Reads `1405/09/12`, `۱۴۰۵/۰۹/۱۲`, `1405-9-12` or `1405.09.12`: a four-digit year, then
     /// month and day of one or two digits, in any kind of digits. Direction marks that come
     /// along when copying from right-to-left text are ignored.
     pub fn parse(input: &str) -> Result<Self, DateError> {
-        let folded: String = digits::fold_to_ascii(input)
-            .chars()
-            .filter(|&c| !is_direction_mark(c))
-            .collect();
+        let folded: String =
+            digits::fold_to_ascii(input).chars().filter(|&c| !is_direction_mark(c)).collect();
         let folded = folded.trim();
         if folded.is_empty() {
             return Err(DateError::Empty);
@@ -247,11 +223,7 @@ impl JalaliDate {
     /// The proleptic Gregorian `(year, month, day)`.
     pub fn to_gregorian(self) -> (i32, u8, u8) {
         let iso = Date::from_rata_die(RataDie::new(self.rd), Iso);
-        (
-            iso.year().extended_year(),
-            iso.month().ordinal,
-            iso.day_of_month().0,
-        )
+        (iso.year().extended_year(), iso.month().ordinal, iso.day_of_month().0)
     }
 
     pub fn year(self) -> i32 {
@@ -275,9 +247,7 @@ impl JalaliDate {
     /// 31 for months 1–6, 30 for 7–11, 29 or 30 for Esfand; `None` for a month outside 1–12 or
     /// a year outside ICU's range.
     pub fn days_in_month(year: i32, month: u8) -> Option<u8> {
-        Date::try_new_persian(year, month, 1)
-            .ok()
-            .map(|date| date.days_in_month())
+        Date::try_new_persian(year, month, 1).ok().map(|date| date.days_in_month())
     }
 
     /// 1 Farvardin (Nowruz) of `year`.
@@ -318,13 +288,7 @@ impl JalaliDate {
     /// of the day before. On the days when daylight saving time started at midnight (before
     /// 2022) the day began at 01:00 local time, and that is the instant returned.
     pub fn start_of_day_tehran(self) -> Timestamp {
-        TehranDateTime {
-            date: self,
-            hour: 0,
-            minute: 0,
-            second: 0,
-        }
-        .to_timestamp()
+        TehranDateTime { date: self, hour: 0, minute: 0, second: 0 }.to_timestamp()
     }
 
     fn from_rd(rd: i64) -> Option<Self> {
@@ -420,12 +384,7 @@ impl Timestamp {
             return TehranDateTime::midnight(JalaliDate::MIN);
         }
         if rd > MAX_RD {
-            return TehranDateTime {
-                date: JalaliDate::MAX,
-                hour: 23,
-                minute: 59,
-                second: 59,
-            };
+            return TehranDateTime { date: JalaliDate::MAX, hour: 23, minute: 59, second: 59 };
         }
         // Below 86 400, so hour, minute and second each fit in a u8.
         let second_of_day = local.rem_euclid(SECONDS_PER_DAY);
@@ -461,21 +420,11 @@ impl TehranDateTime {
         if hour > 23 || minute > 59 || second > 59 {
             return Err(DateError::InvalidTime);
         }
-        Ok(TehranDateTime {
-            date,
-            hour,
-            minute,
-            second,
-        })
+        Ok(TehranDateTime { date, hour, minute, second })
     }
 
     fn midnight(date: JalaliDate) -> Self {
-        TehranDateTime {
-            date,
-            hour: 0,
-            minute: 0,
-            second: 0,
-        }
+        TehranDateTime { date, hour: 0, minute: 0, second: 0 }
     }
 
     pub fn date(self) -> JalaliDate {
@@ -527,8 +476,7 @@ mod tests {
     use super::*;
 
     fn rd_of(date: Result<Date<impl icu_calendar::AsCalendar>, icu_calendar::RangeError>) -> i64 {
-        date.map(|d| d.to_rata_die().to_i64_date())
-            .unwrap_or(i64::MIN)
+        date.map(|d| d.to_rata_die().to_i64_date()).unwrap_or(i64::MIN)
     }
 
     #[test]
@@ -544,10 +492,7 @@ mod tests {
         assert_eq!(JalaliDate::MAX.to_gregorian(), (9999, 3, 20));
         let first = JalaliDate::MIN.start_of_day_tehran();
         // Tehran's local mean time before standard time: +03:25:44.
-        assert_eq!(
-            first.unix(),
-            (MIN_RD - UNIX_EPOCH_RD) * SECONDS_PER_DAY - 12_344
-        );
+        assert_eq!(first.unix(), (MIN_RD - UNIX_EPOCH_RD) * SECONDS_PER_DAY - 12_344);
         assert_eq!(first.to_tehran(), TehranDateTime::midnight(JalaliDate::MIN));
     }
 

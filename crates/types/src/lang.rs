@@ -4,9 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// A user-interface language. Persian is the default because the offices and most of their
 /// clients work in Persian; English serves foreign nationals and auditors.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     /// Persian (Farsi), written right to left with Persian digits.
@@ -52,14 +50,8 @@ mod tests {
 
     #[test]
     fn serde_uses_codes() {
-        assert_eq!(
-            serde_json::to_string(&Lang::Fa).ok().as_deref(),
-            Some("\"fa\"")
-        );
-        assert_eq!(
-            serde_json::to_string(&Lang::En).ok().as_deref(),
-            Some("\"en\"")
-        );
+        assert_eq!(serde_json::to_string(&Lang::Fa).ok().as_deref(), Some("\"fa\""));
+        assert_eq!(serde_json::to_string(&Lang::En).ok().as_deref(), Some("\"en\""));
         assert_eq!(serde_json::from_str::<Lang>("\"en\"").ok(), Some(Lang::En));
         assert!(serde_json::from_str::<Lang>("\"de\"").is_err());
     }

@@ -12,9 +12,7 @@ pub mod money;
 pub mod number;
 pub mod text;
 
-pub use id::{
-    BankCard, Iban, IdError, LegalEntityId, Mobile, NationalId, PostalCode, PostalWarning,
-};
+pub use id::{BankCard, Iban, IdError, LegalEntityId, Mobile, NationalId, PostalCode, PostalWarning};
 pub use jalali::{DateError, JalaliDate, TehranDateTime, Timestamp, Weekday};
 pub use lang::Lang;
 pub use money::{MoneyError, Rials};

@@ -11,9 +11,7 @@ use crate::number;
 
 /// A signed amount in Rials. Negative values arise from arithmetic (refunds, balances); typed
 /// input never produces them.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Rials(i64);
 
@@ -173,10 +171,7 @@ mod tests {
             assert_eq!(Rials::parse(input), expected, "{input:?}");
         }
         assert_eq!(Rials::parse("0"), Ok(Rials::ZERO));
-        assert_eq!(
-            Rials::parse("9223372036854775807"),
-            Ok(Rials::new(i64::MAX))
-        );
+        assert_eq!(Rials::parse("9223372036854775807"), Ok(Rials::new(i64::MAX)));
     }
 
     #[test]
@@ -185,16 +180,10 @@ mod tests {
         assert_eq!(Rials::parse("  ریال "), Err(MoneyError::Empty));
         assert_eq!(Rials::parse("-5"), Err(MoneyError::Negative));
         assert_eq!(Rials::parse("\u{200E}\u{2212}۵"), Err(MoneyError::Negative));
-        assert_eq!(
-            Rials::parse("9223372036854775808"),
-            Err(MoneyError::TooLarge)
-        );
+        assert_eq!(Rials::parse("9223372036854775808"), Err(MoneyError::TooLarge));
         assert_eq!(Rials::parse("12.5"), Err(MoneyError::InvalidCharacters));
         assert_eq!(Rials::parse("۱۲٫۵"), Err(MoneyError::InvalidCharacters));
-        assert_eq!(
-            Rials::parse("500 تومان"),
-            Err(MoneyError::InvalidCharacters)
-        );
+        assert_eq!(Rials::parse("500 تومان"), Err(MoneyError::InvalidCharacters));
         assert_eq!(Rials::parse(",,"), Err(MoneyError::InvalidCharacters));
         assert_eq!(Rials::parse("12a"), Err(MoneyError::InvalidCharacters));
     }
@@ -213,24 +202,15 @@ mod tests {
 
     #[test]
     fn serde_is_a_plain_integer() {
-        assert_eq!(
-            serde_json::to_string(&Rials::new(1500)).ok().as_deref(),
-            Some("1500")
-        );
-        assert_eq!(
-            serde_json::from_str::<Rials>("-20").ok(),
-            Some(Rials::new(-20))
-        );
+        assert_eq!(serde_json::to_string(&Rials::new(1500)).ok().as_deref(), Some("1500"));
+        assert_eq!(serde_json::from_str::<Rials>("-20").ok(), Some(Rials::new(-20)));
     }
 
     #[test]
     fn messages_exist_in_both_languages() {
-        for e in [
-            MoneyError::Empty,
-            MoneyError::InvalidCharacters,
-            MoneyError::Negative,
-            MoneyError::TooLarge,
-        ] {
+        for e in
+            [MoneyError::Empty, MoneyError::InvalidCharacters, MoneyError::Negative, MoneyError::TooLarge]
+        {
             assert!(!e.message(Lang::Fa).is_empty());
             assert!(e.message(Lang::En).is_ascii());
         }

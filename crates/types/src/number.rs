@@ -103,10 +103,7 @@ mod tests {
     #[test]
     fn decimals() {
         assert_eq!(format_decimal_str("-1234.5", Lang::En), "-1,234.5");
-        assert_eq!(
-            format_decimal_str("-1234.5", Lang::Fa),
-            "\u{200E}\u{2212}۱٬۲۳۴٫۵"
-        );
+        assert_eq!(format_decimal_str("-1234.5", Lang::Fa), "\u{200E}\u{2212}۱٬۲۳۴٫۵");
         assert_eq!(format_decimal_str("1234567", Lang::Fa), "۱٬۲۳۴٬۵۶۷");
         assert_eq!(format_decimal_str("0.125", Lang::Fa), "۰٫۱۲۵");
         assert_eq!(format_decimal_str(" 12.50 ", Lang::En), "12.50");
