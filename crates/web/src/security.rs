@@ -17,10 +17,17 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
     font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
     base-uri 'none'; object-src 'none'";
 
+/// Swagger UI sets one inline style; its hash is allowed on its pages and nowhere else.
+const SWAGGER_CSP: &str = "default-src 'self'; script-src 'self'; \
+    style-src 'self' 'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='; img-src 'self' data:; \
+    font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+    base-uri 'none'; object-src 'none'";
+
 pub async fn headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let csp = if request.uri().path().starts_with("/api/v1/docs") { SWAGGER_CSP } else { CSP };
     let mut response = next.run(request).await;
     let h = response.headers_mut();
-    h.insert("content-security-policy", HeaderValue::from_static(CSP));
+    h.insert("content-security-policy", HeaderValue::from_static(csp));
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
