@@ -16,6 +16,8 @@
 pub mod assess;
 pub mod bylaw;
 mod expr;
+pub mod instalments;
+pub mod split;
 
 pub use assess::{AssessError, Assessment, AssessmentInputs, InvoiceLine, LevelInput, assess};
 pub use bylaw::{
@@ -24,3 +26,10 @@ pub use bylaw::{
 };
 pub use daftar_types::Rials;
 pub use expr::{EvalError, MAX_DEPTH, MAX_SOURCE_CHARS};
+pub use instalments::{
+    Instalment, InstalmentError, Schedule, add_months, minimum_down_payment, plan_instalments,
+};
+pub use split::{
+    Share, SplitError, outstanding_after, party_totals, shares_owed, split_cash_payment, split_outstanding,
+    split_payment,
+};

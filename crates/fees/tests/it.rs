@@ -4,8 +4,12 @@
 use std::collections::BTreeMap;
 
 use daftar_fees::{
-    AssessError, Assessment, AssessmentInputs, Bylaw, BylawError, EvalError, LevelInput, Party, Rials, assess,
+    AssessError, Assessment, AssessmentInputs, Bylaw, BylawError, EvalError, InstalmentError, LevelInput,
+    Party, Rials, Share, SplitError, add_months, assess, outstanding_after, party_totals, plan_instalments,
+    split_cash_payment, split_outstanding, split_payment,
 };
+use daftar_types::JalaliDate;
+use proptest::prelude::*;
 use rust_decimal::Decimal;
 
 fn d(value: i64) -> Decimal {
@@ -343,4 +347,317 @@ fn bylaw_in_force() {
     assert_eq!(Bylaw::in_force(&bylaws, day("1405/09/12")).map(|b| b.version.as_str()), Some("demo-1405.1"));
     assert_eq!(Bylaw::in_force(&bylaws, day("1406/01/01")).map(|b| b.version.as_str()), Some("demo-1406.1"));
     assert!(Bylaw::in_force(&bylaws, day("1404/12/29")).is_none());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Instalments
+
+fn date(text: &str) -> JalaliDate {
+    JalaliDate::parse(text).expect("date")
+}
+
+#[test]
+fn instalments_leftover_goes_on_the_last() {
+    let rules = demo().instalments;
+    let schedule =
+        plan_instalments(&rules, Rials::new(1_000_000), Rials::new(300_000), 12, date("1405/02/10"))
+            .expect("plan");
+    let amounts: Vec<i64> = schedule.instalments.iter().map(|i| i.amount.get()).collect();
+    assert_eq!(amounts[..11], [58_333; 11]);
+    assert_eq!(amounts[11], 58_337);
+    assert_eq!(schedule.down_payment.get() + amounts.iter().sum::<i64>(), 1_000_000);
+    assert_eq!(schedule.instalments[0].number, 1);
+    assert_eq!(schedule.instalments[0].due, date("1405/02/10"));
+    assert_eq!(schedule.instalments[11].due, date("1406/01/10"));
+
+    // The worked invoice: exactly 30 % down, twelve equal instalments.
+    let total = worked().total;
+    let schedule =
+        plan_instalments(&rules, total, Rials::new(2_393_940_600), 12, date("1405/09/12")).expect("plan");
+    assert!(schedule.instalments.iter().all(|i| i.amount == Rials::new(465_488_450)));
+}
+
+#[test]
+fn instalment_rules_are_enforced() {
+    let rules = demo().instalments;
+    let plan = |total: i64, down: i64, months: u32| {
+        plan_instalments(&rules, Rials::new(total), Rials::new(down), months, date("1405/01/01"))
+    };
+    let too_small = |minimum: i64| Err(InstalmentError::DownPaymentTooSmall { minimum: Rials::new(minimum) });
+    assert_eq!(plan(1_000_000, 299_999, 6), too_small(300_000));
+    // 30 % of 1,000,001 is 300,000.3: the minimum rounds up to a whole Rial.
+    assert_eq!(plan(1_000_001, 300_000, 6), too_small(300_001));
+    assert!(plan(1_000_001, 300_001, 6).is_ok());
+    assert_eq!(plan(1_000_000, 300_000, 13), Err(InstalmentError::Months { max: 12 }));
+    assert_eq!(plan(1_000_000, 300_000, 0), Err(InstalmentError::Months { max: 12 }));
+    assert_eq!(plan(1_000_000, 300_000, 1).map(|s| s.instalments[0].amount), Ok(Rials::new(700_000)));
+    assert_eq!(plan(1_000_000, 1_000_000, 3), Err(InstalmentError::DownPaymentCoversTotal));
+    assert_eq!(plan(0, 0, 3), Err(InstalmentError::NothingToPay));
+    assert_eq!(plan(10, 3, 12), Err(InstalmentError::TooManyForAmount { rest: Rials::new(7), months: 12 }));
+    assert_eq!(plan(10, 3, 7).map(|s| s.instalments.len()), Ok(7));
+    assert_eq!(plan(10, -1, 3), Err(InstalmentError::NegativeDownPayment));
+    let late = plan_instalments(&rules, Rials::new(100), Rials::new(50), 2, date("9377/12/01"));
+    assert_eq!(late, Err(InstalmentError::DateOutOfRange));
+    assert_eq!(
+        plan(1_000_000, 299_999, 6).map_err(|e| e.to_string()),
+        Err("the down payment must be at least 300000 Rials".to_owned())
+    );
+}
+
+#[test]
+fn months_clamp_to_the_month_length() {
+    let start = date("1405/06/31");
+    let dues: Vec<JalaliDate> = (0..12).map(|k| add_months(start, k).expect("in range")).collect();
+    assert_eq!(dues[1], date("1405/07/30"));
+    assert_eq!(dues[5], date("1405/11/30"));
+    let esfand = JalaliDate::days_in_month(1405, 12).expect("Esfand");
+    assert_eq!(dues[6], JalaliDate::new(1405, 12, esfand).expect("date"));
+    // Counting from the start, the schedule returns to the 31st in the first half of the year.
+    assert_eq!(dues[7], date("1406/01/31"));
+    assert_eq!(add_months(date("1403/12/30"), 12), Some(date("1404/12/29")));
+    assert_eq!(add_months(date("9377/12/01"), 1), None);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Revenue split
+
+fn sum(shares: &[Share]) -> i64 {
+    shares.iter().map(|s| s.amount.get()).sum()
+}
+
+#[test]
+fn payment_in_full_gives_each_line_its_amount() {
+    let a = worked();
+    let shares = split_payment(&a, a.total).expect("split");
+    assert!(shares.iter().zip(&a.lines).all(|(s, l)| s.amount == l.amount && s.head == l.head));
+    assert_eq!(
+        party_totals(&shares),
+        Ok(vec![(Party::Municipality, a.municipal_total), (Party::Office, Rials::new(4_500_000))])
+    );
+}
+
+#[test]
+fn cash_payment_takes_the_discount_off_municipal_lines_only() {
+    let a = worked();
+    let shares = split_cash_payment(&a).expect("split");
+    assert_eq!(sum(&shares), a.cash_total().get());
+    assert_eq!(
+        party_totals(&shares),
+        Ok(vec![
+            (Party::Municipality, Rials::new(7_975_302_000 - 398_765_000)),
+            (Party::Office, Rials::new(4_500_000))
+        ])
+    );
+}
+
+#[test]
+fn instalments_settle_every_line_exactly() {
+    let a = worked();
+    let rules = demo().instalments;
+    let schedule =
+        plan_instalments(&rules, a.total, Rials::new(2_500_000_001), 7, date("1405/09/12")).expect("plan");
+    let mut payments: Vec<Vec<Share>> = Vec::new();
+    let amounts = std::iter::once(schedule.down_payment).chain(schedule.instalments.iter().map(|i| i.amount));
+    for paid in amounts {
+        let owed = outstanding_after(&a, &payments).expect("owed");
+        let shares = split_outstanding(&owed, paid).expect("split");
+        assert_eq!(sum(&shares), paid.get());
+        payments.push(shares);
+    }
+    let owed = outstanding_after(&a, &payments).expect("owed");
+    assert!(owed.iter().all(|s| s.amount == Rials::ZERO), "{owed:?}");
+    let office: i64 =
+        payments.iter().flatten().filter(|s| s.party == Party::Office).map(|s| s.amount.get()).sum();
+    assert_eq!(office, 4_500_000);
+}
+
+#[test]
+fn split_errors() {
+    let a = worked();
+    let over = Rials::new(a.total.get() + 1);
+    assert_eq!(split_payment(&a, over), Err(SplitError::MoreThanOwed { paid: over, owed: a.total }));
+    assert_eq!(split_payment(&a, Rials::new(-1)), Err(SplitError::NegativePayment));
+    let mut other = split_payment(&a, Rials::new(1_000)).expect("split");
+    other.pop();
+    assert_eq!(outstanding_after(&a, &[other]), Err(SplitError::UnknownLine));
+    assert_eq!(sum(&split_payment(&a, Rials::ZERO).expect("split")), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Properties
+
+fn any_inputs() -> impl Strategy<Value = AssessmentInputs> {
+    let level = (-3i32..12, 0i64..100_000_000, 0usize..3).prop_map(|(level, centi, u)| {
+        let usage = ["parking", "commercial", "residential"][u];
+        LevelInput::new(level, usage, Decimal::new(centi, 2))
+    });
+    (prop::collection::vec(level, 0..12), 0i64..=3_000_000, 0i64..100_000, 0u32..30).prop_map(
+        |(levels, p, purchased, missing_parking)| AssessmentInputs {
+            service: "building_permit".to_owned(),
+            levels,
+            p,
+            purchased_area: Decimal::new(purchased, 1),
+            missing_parking,
+            ..AssessmentInputs::default()
+        },
+    )
+}
+
+const VOCABULARY: [&str; 35] = [
+    "P",
+    "area",
+    "level",
+    "total_area",
+    "purchased_area",
+    "missing_parking",
+    "use",
+    "service",
+    "\"commercial\"",
+    "multiplier",
+    "min",
+    "max",
+    "floor",
+    "ceil",
+    "if",
+    "(",
+    ")",
+    ",",
+    "+",
+    "-",
+    "*",
+    "/",
+    "<",
+    "<=",
+    "==",
+    "!=",
+    "and",
+    "or",
+    "not",
+    "0",
+    "1",
+    "0.5",
+    "1000",
+    "79228162514264337593543950335",
+    "9223372036854775807",
+];
+
+/// A per-level head with the given formula, put in front of the demo heads.
+fn random_head(formula: &str) -> String {
+    let mut head = String::from("[[heads]]\ncode = \"random\"\nname_fa = \"آزمون\"\nname_en = \"Random\"\n");
+    head.push_str("clause = \"c\"\nparty = \"agency\"\nper = \"level\"\nservices = [\"building_permit\"]\n");
+    head.push_str("formula = '''");
+    head.push_str(formula);
+    head.push_str("'''\n[heads.table.multiplier]\n\"<0\" = 1\n\"0+\" = \"2.5\"\n");
+    head
+}
+
+/// Well-formed numeric formulas, so that evaluation (not only parsing) meets huge values, zero
+/// divisors and deep nesting.
+fn valid_formula() -> impl Strategy<Value = String> {
+    let leaf = prop::sample::select(vec![
+        "P",
+        "area",
+        "level",
+        "total_area",
+        "purchased_area",
+        "missing_parking",
+        "0",
+        "1",
+        "0.5",
+        "79228162514264337593543950335",
+        "multiplier(level)",
+        "multiplier(-level)",
+    ])
+    .prop_map(str::to_owned);
+    leaf.prop_recursive(6, 64, 3, |inner| {
+        prop_oneof![
+            (inner.clone(), prop::sample::select(vec!["+", "-", "*", "/"]), inner.clone())
+                .prop_map(|(a, op, b)| format!("({a} {op} {b})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("min({a}, {b})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("max({a}, -{b})")),
+            inner.clone().prop_map(|a| format!("floor({a}) + ceil({a})")),
+            (inner.clone(), inner.clone(), inner)
+                .prop_map(|(a, b, c)| format!("if({a} > {b} or use == \"x\", {b}, {c})")),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn no_valid_formula_panics_on_any_input(
+        formula in valid_formula(),
+        inputs in any_inputs(),
+        huge in prop::sample::select(vec![0i64, 1, i64::MAX, 3_000_000]),
+    ) {
+        // The head's table must be used, or the bylaw is refused.
+        let formula = format!("multiplier(level) + {formula}");
+        let bylaw = Bylaw::from_toml(&bylaw_with_head(&random_head(&formula)));
+        prop_assert!(bylaw.is_ok(), "{formula}: {bylaw:?}");
+        if let Ok(bylaw) = bylaw {
+            let mut inputs = inputs;
+            inputs.p = huge.max(inputs.p);
+            if let Ok(a) = assess(&bylaw, &inputs) {
+                prop_assert_eq!(a.total.get(), a.lines.iter().map(|l| l.amount.get()).sum::<i64>());
+            }
+        }
+    }
+
+    #[test]
+    fn totals_equal_the_sum_of_lines_always(inputs in any_inputs()) {
+        let a = assess(&demo(), &inputs).expect("demo inputs assess");
+        let lines: i64 = a.lines.iter().map(|l| l.amount.get()).sum();
+        prop_assert_eq!(a.total.get(), lines);
+        prop_assert_eq!(a.total.get(), a.municipal_total.get() + a.office_total.get() + a.agency_total.get());
+        for line in &a.lines {
+            prop_assert_eq!(line.amount.get() % 1000, 0);
+            prop_assert!((Decimal::from(line.amount.get()) - line.exact).abs() <= Decimal::from(500));
+        }
+        prop_assert_eq!(a, assess(&demo(), &inputs).expect("again"));
+    }
+
+    #[test]
+    fn shares_always_sum_to_the_amount_paid(inputs in any_inputs(), per_mille in 0i64..=1000) {
+        let a = assess(&demo(), &inputs).expect("demo inputs assess");
+        let paid = i128::from(a.total.get()) * i128::from(per_mille) / 1000;
+        let paid = Rials::new(i64::try_from(paid).expect("at most the total"));
+        let shares = split_payment(&a, paid).expect("split");
+        prop_assert_eq!(sum(&shares), paid.get());
+        for (share, line) in shares.iter().zip(&a.lines) {
+            prop_assert!(share.amount >= Rials::ZERO && share.amount <= line.amount);
+        }
+        prop_assert_eq!(&shares, &split_payment(&a, paid).expect("again"));
+        let cash = split_cash_payment(&a).expect("cash split");
+        prop_assert_eq!(sum(&cash), a.cash_total().get());
+    }
+
+    #[test]
+    fn schedules_sum_to_the_total(total in 1i64..i64::MAX / 2, extra in 0i64..1000, months in 1u32..=12) {
+        let rules = demo().instalments;
+        let minimum = daftar_fees::minimum_down_payment(&rules, Rials::new(total)).expect("minimum");
+        let down = Rials::new((minimum.get() + extra).min(total - 1));
+        if let Ok(schedule) = plan_instalments(&rules, Rials::new(total), down, months, date("1405/06/31")) {
+            let paid: i128 = schedule.instalments.iter().map(|i| i128::from(i.amount.get())).sum();
+            prop_assert_eq!(paid + i128::from(down.get()), i128::from(total));
+            let first = schedule.instalments[0].amount;
+            prop_assert!(schedule.instalments.iter().all(|i| i.amount >= first));
+        }
+    }
+
+    #[test]
+    fn no_formula_or_input_panics(
+        words in prop::collection::vec(prop::sample::select(VOCABULARY.to_vec()), 1..30),
+        garbage in "\\PC{0,40}",
+        inputs in any_inputs(),
+        huge in prop::sample::select(vec![0i64, 1, i64::MAX, 3_000_000]),
+    ) {
+        for formula in [words.join(" "), garbage] {
+            if let Ok(bylaw) = Bylaw::from_toml(&bylaw_with_head(&random_head(&formula))) {
+                let mut inputs = inputs.clone();
+                inputs.p = huge.max(inputs.p);
+                let _ = assess(&bylaw, &inputs);
+            }
+        }
+    }
 }
