@@ -5,7 +5,7 @@
 //! out as values, so an invoice computed anywhere is reproducible everywhere.
 //!
 //! - [`bylaw`]: the versioned bylaw ([`Bylaw::from_toml`], the demo bylaw in [`DEMO_BYLAW_TOML`]).
-//! - [`assess`]: the invoice of a case ([`assess()`]), with exact arithmetic and one explained
+//! - [`assess`](mod@assess): the invoice of a case ([`assess()`]), with exact arithmetic and one explained
 //!   line per head (and per level for per-level heads).
 //! - [`instalments`]: a down payment and equal monthly instalments ([`plan_instalments`]).
 //! - [`split`]: who receives how much of a payment ([`split_payment`]).
