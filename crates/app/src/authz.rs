@@ -248,6 +248,9 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/plan-check", Access::Public),
     ("POST", "/api/v1/plan-check/dxf", Access::Public),
     ("GET", "/api/v1/map/zones", Access::Public),
+    // Tariffs are public: the public must be able to check what an office may charge.
+    ("GET", "/tariffs", Access::Public),
+    ("GET", "/api/v1/tariffs", Access::Public),
     ("GET", "/api/v1/map/parcels", Access::Public),
     ("GET", "/map", Access::Public),
     ("GET", "/parcels/{parcel_key}", Access::Public),

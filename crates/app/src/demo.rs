@@ -1,5 +1,6 @@
 //! The demo city: a municipality with three districts, four offices, one account for each
-//! role, a few citizens, and a detailed plan (the sample rules over a synthetic map).
+//! role, a few citizens, the sample fee bylaw, and a detailed plan (the sample rules over a
+//! synthetic map).
 //! Everything is created through the ordinary use cases, so the demo database has a full audit
 //! trail from its first row.
 
@@ -168,6 +169,7 @@ pub async fn seed(app: &App) -> AppResult<Vec<DemoLogin>> {
     let key = api_keys::issue(app, by, agency_id, "demo", &meta).await?;
     logins.push(DemoLogin { role: Role::Agency, name: agency_name.to_string(), credentials: key });
 
+    crate::fees::publish_bylaw(app, by, &meta, daftar_fees::bylaw::DEMO_BYLAW_TOML).await?;
     crate::plan::import_rules(app, by, &meta, daftar_zoning::DEMO_RULES_TOML).await?;
     let city = SynthCity::generate(SynthConfig::new(DEMO_CITY_SEED, DEMO_CITY_PARCELS));
     crate::plan::import_map(app, by, &meta, Some(city.zones.clone()), city.parcels().collect()).await?;

@@ -13,6 +13,7 @@ pub mod config;
 pub mod demo;
 pub mod directory;
 pub mod error;
+pub mod fees;
 pub mod keys;
 pub mod outbox;
 pub mod passwords;

@@ -327,7 +327,7 @@ async fn every_demo_state_change_is_in_the_verified_chain() {
     let report = daftar_app::audit::verify(&h.app, &[]).await.unwrap();
     assert_eq!(report.problem, None);
     assert_eq!(report.records, checkpoint.seq);
-    // 3 districts, 4 offices, 12 staff, 3 citizens, the agency and its key, the plan rules
-    // and the plan map.
-    assert_eq!(report.records, 26);
+    // 3 districts, 4 offices, 12 staff, 3 citizens, the agency and its key, the fee bylaw, the
+    // plan rules and the plan map.
+    assert_eq!(report.records, 27);
 }

@@ -9,6 +9,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod fees;
 pub mod orgs;
 pub mod otp;
 pub mod outbox;

@@ -79,6 +79,8 @@ fn table() -> Vec<RouteDef> {
         r("GET", "/audit", pages::audit::show),
         r("GET", "/dev/outbox", pages::outbox::show),
         r("GET", "/map", pages::plan::map),
+        r("GET", "/tariffs", pages::tariffs::show),
+        r("GET", "/api/v1/tariffs", api::system::tariffs),
         r("GET", "/parcels/{parcel_key}", pages::plan::parcel_sheet),
         r("GET", "/plan-check", pages::plan::check_form),
         r("POST", "/plan-check", pages::plan::check_submit),

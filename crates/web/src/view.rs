@@ -87,6 +87,12 @@ impl Page {
         daftar_types::number::format_int(*n, self.lang)
     }
 
+    /// A decimal number written as text ("4500000", "0.5"), with the language's digits and
+    /// separators.
+    pub fn decimal(&self, s: &str) -> String {
+        daftar_types::number::format_decimal_str(s, self.lang)
+    }
+
     /// Digits in the page's language, for identifiers and codes shown as text.
     pub fn digits(&self, s: &str) -> String {
         daftar_types::digits::localize(s, self.lang)

@@ -631,3 +631,35 @@ async fn the_map_and_plan_pages_render_in_persian() {
         "the error names the row; input kept"
     );
 }
+
+#[tokio::test]
+async fn tariffs_are_public_and_searchable_in_persian() {
+    let s = start(test_config()).await;
+    let all: serde_json::Value =
+        s.client.get(s.url("/api/v1/tariffs")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(all["version"], "demo-1405.1");
+    let permit =
+        all["services"].as_array().unwrap().iter().find(|s| s["service"] == "building_permit").unwrap();
+    let floor = permit["heads"].as_array().unwrap().iter().find(|h| h["code"] == "floor_area").unwrap();
+    assert_eq!(floor["party"], "municipality");
+    assert!(floor["formula"].as_str().unwrap().contains('P'));
+    let office = permit["heads"].as_array().unwrap().iter().find(|h| h["code"] == "office_service").unwrap();
+    assert_eq!(office["party"], "office", "receipts can tell the office's share from the city's");
+
+    // Arabic yeh and kaf in the query still find «زیربنا».
+    let found: serde_json::Value =
+        s.client.get(s.url("/api/v1/tariffs?q=زيربنا")).send().await.unwrap().json().await.unwrap();
+    let heads: Vec<&str> = found["services"][0]["heads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(heads, ["floor_area"]);
+
+    let page = s.client.get(s.url("/tariffs?q=پارکینگ")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("عوارض کسری پارکینگ") && !html.contains("عوارض زیربنا"));
+    assert!(html.contains("شهرداری"));
+}

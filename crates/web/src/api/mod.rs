@@ -92,6 +92,7 @@ impl Modify for Security {
         users::list,
         users::create,
         system::checkpoints,
+        system::tariffs,
         plan::parcel,
         plan::parcel_at,
         plan::instruction_sheet,
@@ -104,7 +105,7 @@ impl Modify for Security {
     tags(
         (name = "auth", description = "Signing in and out"),
         (name = "users", description = "Accounts and roles"),
-        (name = "system", description = "Keys and the audit log"),
+        (name = "system", description = "Keys, the audit log and the public tariffs"),
         (name = "plan", description = "The detailed plan: parcels, instruction sheets, plan checks (coordinates: projected metres, EPSG:32639 in the demo city)"),
     )
 )]

@@ -62,3 +62,22 @@ pub async fn checkpoints(
             .collect(),
     ))
 }
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct TariffSearch {
+    /// Words of a service or fee head (Persian is matched after normalisation).
+    #[serde(default)]
+    pub q: String,
+}
+
+/// The official tariffs of every service under the fee bylaw in force: each head with its
+/// formula, tables, clause and receiving party. Public, so anyone can check a charge.
+#[utoipa::path(get, path = "/api/v1/tariffs", tag = "system", params(TariffSearch),
+    responses((status = 200, body = daftar_app::fees::Tariffs), (status = 404, body = ApiErrorBody)))]
+pub async fn tariffs(
+    State(state): State<AppState>,
+    axum::extract::Query(search): axum::extract::Query<TariffSearch>,
+) -> Result<Json<daftar_app::fees::Tariffs>, ApiError> {
+    let found = daftar_app::fees::tariffs(&state.app, &search.q).await?;
+    Ok(Json(found.ok_or(AppError::NotFound)?))
+}

@@ -7,6 +7,7 @@ pub mod home;
 pub mod outbox;
 pub mod plan;
 pub mod sign_in;
+pub mod tariffs;
 
 use axum::extract::Query;
 use axum::http::header;
