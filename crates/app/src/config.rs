@@ -69,6 +69,33 @@ pub struct Config {
     pub sessions: SessionPolicy,
     /// Name shown in authenticator apps.
     pub totp_issuer: String,
+    /// The key payment gateways sign their callbacks with (HMAC-SHA256).
+    pub gateway_secret: Secret,
+}
+
+/// A secret that never appears in logs or debug output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(Vec<u8>);
+
+impl Secret {
+    pub fn new(bytes: Vec<u8>) -> Secret {
+        Secret(bytes)
+    }
+
+    /// A fresh random secret.
+    pub fn generate() -> Secret {
+        Secret(crate::random_bytes::<32>().to_vec())
+    }
+
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
 }
 
 impl Default for Config {
@@ -80,6 +107,7 @@ impl Default for Config {
             rate_limits: RateLimits::default(),
             sessions: SessionPolicy::default(),
             totp_issuer: "Daftar".to_string(),
+            gateway_secret: Secret::generate(),
         }
     }
 }

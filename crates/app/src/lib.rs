@@ -15,6 +15,7 @@ pub mod directory;
 pub mod error;
 pub mod fees;
 pub mod keys;
+pub mod money;
 pub mod outbox;
 pub mod passwords;
 pub mod plan;

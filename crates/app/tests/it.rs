@@ -331,3 +331,179 @@ async fn every_demo_state_change_is_in_the_verified_chain() {
     // plan rules and the plan map.
     assert_eq!(report.records, 27);
 }
+
+/// The worked invoice of the sample plan (M111, P = 1,234,567), as assessment inputs.
+fn worked_example() -> daftar_fees::assess::AssessmentInputs {
+    let level = |level: i32, usage: &str, area: i64| daftar_fees::assess::LevelInput {
+        level,
+        usage: usage.to_string(),
+        area: rust_decimal::Decimal::from(area),
+    };
+    daftar_fees::assess::AssessmentInputs {
+        service: "building_permit".into(),
+        levels: vec![
+            level(-1, "parking", 380),
+            level(0, "commercial", 200),
+            level(1, "office", 200),
+            level(2, "residential", 240),
+            level(3, "residential", 240),
+        ],
+        p: 1_234_567,
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn a_thousand_duplicate_callbacks_record_one_payment() {
+    let h = harness().await;
+    daftar_app::fees::publish_bylaw(
+        &h.app,
+        By::System("test"),
+        &RequestMeta::default(),
+        daftar_fees::bylaw::DEMO_BYLAW_TOML,
+    )
+    .await
+    .unwrap();
+    let invoice = daftar_app::money::issue_invoice(
+        &h.app,
+        By::System("test"),
+        &RequestMeta::default(),
+        ("case", "C-1"),
+        &worked_example(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(invoice.total, 7_975_302_000 + 4_500_000, "the worked invoice, to the Rial");
+    let amount = daftar_types::Rials::new(invoice.total);
+    daftar_app::money::open_payment(
+        &h.app,
+        By::System("test"),
+        &RequestMeta::default(),
+        invoice.id,
+        ("sandbox", "REF-1"),
+        amount,
+    )
+    .await
+    .unwrap();
+
+    let now = daftar_app::Clock::now(&*h.clock);
+    let body =
+        serde_json::json!({ "reference": "REF-1", "status": "paid", "amount": invoice.total }).to_string();
+    let signature =
+        daftar_app::money::callback_signature(h.app.config().gateway_secret.expose(), now, body.as_bytes());
+    let mut tasks = Vec::new();
+    for _ in 0..1000 {
+        let (app, body, signature) = (h.app.clone(), body.clone(), signature.clone());
+        tasks.push(tokio::spawn(async move {
+            daftar_app::money::record_callback(
+                &app,
+                &RequestMeta::default(),
+                "sandbox",
+                body.as_bytes(),
+                &now.to_string(),
+                &signature,
+            )
+            .await
+            .unwrap()
+        }));
+    }
+    let mut recorded = 0;
+    for task in tasks {
+        if task.await.unwrap() == daftar_app::money::CallbackOutcome::Recorded {
+            recorded += 1;
+        }
+    }
+    assert_eq!(recorded, 1, "exactly one callback records the payment");
+    let pool = h.app.store().pool();
+    let paid: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM payments WHERE status = 'paid'")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(paid, 1);
+    let shared: i64 =
+        sqlx::query_scalar("SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM payment_shares")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(shared, invoice.total, "the shares add up to the payment, once");
+    let office: i64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM payment_shares WHERE party = 'office'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(office, 4_500_000);
+    let status: String = sqlx::query_scalar("SELECT status FROM invoices WHERE id = $1")
+        .bind(invoice.id)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "paid");
+}
+
+#[tokio::test]
+async fn callbacks_need_a_fresh_valid_signature() {
+    let h = harness().await;
+    daftar_app::fees::publish_bylaw(
+        &h.app,
+        By::System("test"),
+        &RequestMeta::default(),
+        daftar_fees::bylaw::DEMO_BYLAW_TOML,
+    )
+    .await
+    .unwrap();
+    let invoice = daftar_app::money::issue_invoice(
+        &h.app,
+        By::System("test"),
+        &RequestMeta::default(),
+        ("case", "C-2"),
+        &worked_example(),
+    )
+    .await
+    .unwrap();
+    daftar_app::money::open_payment(
+        &h.app,
+        By::System("test"),
+        &RequestMeta::default(),
+        invoice.id,
+        ("sandbox", "REF-2"),
+        daftar_types::Rials::new(invoice.cash_total),
+    )
+    .await
+    .unwrap();
+    let now = daftar_app::Clock::now(&*h.clock);
+    let body = serde_json::json!({ "reference": "REF-2", "status": "paid", "amount": invoice.cash_total })
+        .to_string();
+    let secret = h.app.config().gateway_secret.expose().to_vec();
+    let call = |ts: i64, signature: String, body: String| {
+        let app = h.app.clone();
+        async move {
+            daftar_app::money::record_callback(
+                &app,
+                &RequestMeta::default(),
+                "sandbox",
+                body.as_bytes(),
+                &ts.to_string(),
+                &signature,
+            )
+            .await
+        }
+    };
+    let forged = daftar_app::money::callback_signature(b"not the secret", now, body.as_bytes());
+    assert!(call(now, forged, body.clone()).await.is_err(), "a forged signature");
+    let stale = now - daftar_app::money::CALLBACK_WINDOW_S - 1;
+    let old = daftar_app::money::callback_signature(&secret, stale, body.as_bytes());
+    assert!(call(stale, old, body.clone()).await.is_err(), "outside the 300-second window");
+    let tampered = body.replace("REF-2", "REF-3");
+    let signature = daftar_app::money::callback_signature(&secret, now, body.as_bytes());
+    assert!(call(now, signature.clone(), tampered).await.is_err(), "a body other than the one signed");
+    let outcome = call(now, signature, body.clone()).await.unwrap();
+    assert_eq!(outcome, daftar_app::money::CallbackOutcome::Recorded);
+    let discount: i64 =
+        sqlx::query_scalar("SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM payment_shares")
+            .fetch_one(h.app.store().pool())
+            .await
+            .unwrap();
+    assert_eq!(discount, invoice.cash_total, "a cash payment's shares add up to the discounted total");
+    assert_eq!(invoice.total - invoice.cash_total, 398_765_000, "the cash discount of the worked invoice");
+}
