@@ -251,6 +251,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     // Tariffs are public: the public must be able to check what an office may charge.
     ("GET", "/tariffs", Access::Public),
     ("GET", "/api/v1/tariffs", Access::Public),
+    // Authenticated by the gateway's HMAC signature inside the use case.
+    ("POST", "/api/v1/payments/callback/{gateway}", Access::Public),
     ("GET", "/api/v1/map/parcels", Access::Public),
     ("GET", "/map", Access::Public),
     ("GET", "/parcels/{parcel_key}", Access::Public),

@@ -81,6 +81,7 @@ fn table() -> Vec<RouteDef> {
         r("GET", "/map", pages::plan::map),
         r("GET", "/tariffs", pages::tariffs::show),
         r("GET", "/api/v1/tariffs", api::system::tariffs),
+        r("POST", "/api/v1/payments/callback/{gateway}", api::payments::callback),
         r("GET", "/parcels/{parcel_key}", pages::plan::parcel_sheet),
         r("GET", "/plan-check", pages::plan::check_form),
         r("POST", "/plan-check", pages::plan::check_submit),

@@ -3,7 +3,8 @@
 //! Unsafe requests (anything but GET, HEAD, OPTIONS) must come from this site: Fetch Metadata
 //! (`Sec-Fetch-Site`) when the browser sends it, else the `Origin` header, else the `Referer`,
 //! each compared with the request's own host. A request with none of them is refused. Agency
-//! calls with an API key and no cookie are exempt: they carry no ambient credential to abuse.
+//! calls with an API key and no cookie, and payment gateways' HMAC-signed callbacks, are exempt:
+//! they carry no ambient credential to abuse.
 //! Session cookies are also SameSite=Lax.
 
 use axum::extract::{Request, State};
@@ -76,9 +77,14 @@ fn api_key_without_cookie(headers: &HeaderMap) -> bool {
     bearer && !headers.contains_key(header::COOKIE)
 }
 
+/// Gateway callbacks authenticate by signature (checked by the use case), not by cookie.
+const SIGNED_CALLBACKS: &str = "/api/v1/payments/callback/";
+
 pub async fn csrf(request: Request, next: Next) -> Result<Response, (StatusCode, &'static str)> {
     let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if safe || api_key_without_cookie(request.headers()) || same_site(request.headers()) {
+    let signed =
+        request.uri().path().starts_with(SIGNED_CALLBACKS) && !request.headers().contains_key(header::COOKIE);
+    if safe || signed || api_key_without_cookie(request.headers()) || same_site(request.headers()) {
         Ok(next.run(request).await)
     } else {
         Err((

@@ -167,6 +167,7 @@ fn concrete(pattern: &str) -> String {
         .replace("{challenge}", "00ff")
         .replace("{*rest}", "index.html")
         .replace("{parcel_key}", "1-000000-001")
+        .replace("{gateway}", "sandbox")
 }
 
 /// Every route against every role: the status must be what the rule in `authz::ROUTES` says.
@@ -662,4 +663,49 @@ async fn tariffs_are_public_and_searchable_in_persian() {
     let html = page.text().await.unwrap();
     assert!(html.contains("عوارض کسری پارکینگ") && !html.contains("عوارض زیربنا"));
     assert!(html.contains("شهرداری"));
+}
+
+#[tokio::test]
+async fn gateway_callbacks_are_signed_and_recorded_once_over_http() {
+    let s = start(test_config()).await;
+    let app = &s.app;
+    let meta = daftar_app::RequestMeta::default();
+    let inputs = daftar_fees::assess::AssessmentInputs {
+        service: "building_permit".into(),
+        levels: vec![daftar_fees::assess::LevelInput {
+            level: 0,
+            usage: "residential".into(),
+            area: 100.into(),
+        }],
+        p: 1_000_000,
+        ..Default::default()
+    };
+    let by = daftar_app::audit::By::System("test");
+    let invoice = daftar_app::money::issue_invoice(app, by, &meta, ("case", "C-9"), &inputs).await.unwrap();
+    let amount = daftar_types::Rials::new(invoice.total);
+    daftar_app::money::open_payment(app, by, &meta, invoice.id, ("sandbox", "R-9"), amount).await.unwrap();
+    let body =
+        serde_json::json!({ "reference": "R-9", "status": "paid", "amount": invoice.total }).to_string();
+    let now = daftar_app::Clock::now(&daftar_app::SystemClock);
+    let signature =
+        daftar_app::money::callback_signature(app.config().gateway_secret.expose(), now, body.as_bytes());
+    let send = |signature: String| {
+        s.client
+            .post(s.url("/api/v1/payments/callback/sandbox"))
+            .header("x-daftar-timestamp", now.to_string())
+            .header("x-daftar-signature", signature)
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+    };
+    let forged = send("00".repeat(32)).await.unwrap();
+    assert_eq!(
+        forged.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "no Origin needed, but a valid signature is"
+    );
+    let first: serde_json::Value = send(signature.clone()).await.unwrap().json().await.unwrap();
+    assert_eq!(first["outcome"], "recorded");
+    let again: serde_json::Value = send(signature).await.unwrap().json().await.unwrap();
+    assert_eq!(again["outcome"], "already_recorded");
 }

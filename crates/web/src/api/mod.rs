@@ -2,6 +2,7 @@
 //! Handlers call the same use cases as the pages.
 
 pub mod auth;
+pub mod payments;
 pub mod plan;
 pub mod system;
 pub mod users;
@@ -93,6 +94,7 @@ impl Modify for Security {
         users::create,
         system::checkpoints,
         system::tariffs,
+        payments::callback,
         plan::parcel,
         plan::parcel_at,
         plan::instruction_sheet,
@@ -106,6 +108,7 @@ impl Modify for Security {
         (name = "auth", description = "Signing in and out"),
         (name = "users", description = "Accounts and roles"),
         (name = "system", description = "Keys, the audit log and the public tariffs"),
+        (name = "payments", description = "Payment gateways' signed callbacks"),
         (name = "plan", description = "The detailed plan: parcels, instruction sheets, plan checks (coordinates: projected metres, EPSG:32639 in the demo city)"),
     )
 )]
