@@ -6,7 +6,6 @@
 //! Texts are language-neutral (input names, operators, numbers); a locale layer translates the
 //! stable [`RuleId`] and [`Quantity`] keys and input names.
 
-use crate::num::fmt_decimal;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -155,7 +154,13 @@ impl Explanation {
             clause: clause.into(),
             inputs,
             formula: expr.render(false),
-            arithmetic: format!("{} = {}", expr.render(true), fmt_decimal(result)),
+            arithmetic: {
+                let mut text = String::with_capacity(64);
+                expr.render_into(true, &mut text);
+                text.push_str(" = ");
+                push_decimal(&mut text, result);
+                text
+            },
             result,
         })
     }
@@ -372,29 +377,65 @@ impl Expr {
 
     /// Renders with names (`numbers == false`) or with values substituted.
     pub fn render(&self, numbers: bool) -> String {
-        let wrap = |e: &Expr, min_prec: u8| {
-            let text = e.render(numbers);
-            if e.precedence(numbers) < min_prec { format!("({text})") } else { text }
+        let mut out = String::new();
+        self.render_into(numbers, &mut out);
+        out
+    }
+
+    /// [`Expr::render`] appended to `out`: one buffer for the whole tree, as sheets render
+    /// dozens of formulas and a string per node would dominate their cost.
+    pub fn render_into(&self, numbers: bool, out: &mut String) {
+        let wrap = |e: &Expr, min_prec: u8, out: &mut String| {
+            if e.precedence(numbers) < min_prec {
+                out.push('(');
+                e.render_into(numbers, out);
+                out.push(')');
+            } else {
+                e.render_into(numbers, out);
+            }
+        };
+        let binary = |a: &Expr, op: &str, b: &Expr, prec: u8, out: &mut String| {
+            wrap(a, prec, out);
+            out.push_str(op);
+            wrap(b, prec + 1, out);
+        };
+        let call = |name: &str, a: &Expr, sep: &str, b: &Expr, close: &str, out: &mut String| {
+            out.push_str(name);
+            a.render_into(numbers, out);
+            out.push_str(sep);
+            b.render_into(numbers, out);
+            out.push_str(close);
         };
         match self {
             Expr::Var(name, value) => {
                 if numbers {
-                    fmt_decimal(*value)
+                    push_decimal(out, *value);
                 } else {
-                    name.clone()
+                    out.push_str(name);
                 }
             }
-            Expr::Const(value) => fmt_decimal(*value),
-            Expr::Add(a, b) => format!("{} + {}", wrap(a, 1), wrap(b, 2)),
-            Expr::Sub(a, b) => format!("{} − {}", wrap(a, 1), wrap(b, 2)),
-            Expr::Mul(a, b) => format!("{} × {}", wrap(a, 2), wrap(b, 3)),
-            Expr::Div(a, b) => format!("{} / {}", wrap(a, 2), wrap(b, 3)),
-            Expr::Min(a, b) => format!("min({}, {})", a.render(numbers), b.render(numbers)),
-            Expr::Max(a, b) => format!("max({}, {})", a.render(numbers), b.render(numbers)),
-            Expr::Less(a, b) => format!("[{} < {}]", a.render(numbers), b.render(numbers)),
-            Expr::Ceil(a) => format!("ceil({})", a.render(numbers)),
+            Expr::Const(value) => push_decimal(out, *value),
+            Expr::Add(a, b) => binary(a, " + ", b, 1, out),
+            Expr::Sub(a, b) => binary(a, " − ", b, 1, out),
+            Expr::Mul(a, b) => binary(a, " × ", b, 2, out),
+            Expr::Div(a, b) => binary(a, " / ", b, 2, out),
+            Expr::Min(a, b) => call("min(", a, ", ", b, ")", out),
+            Expr::Max(a, b) => call("max(", a, ", ", b, ")", out),
+            Expr::Less(a, b) => call("[", a, " < ", b, "]", out),
+            Expr::Ceil(a) => {
+                out.push_str("ceil(");
+                a.render_into(numbers, out);
+                out.push(')');
+            }
         }
     }
+}
+
+/// [`crate::num::fmt_decimal`] appended to `out`.
+fn push_decimal(out: &mut String, value: Decimal) {
+    use std::fmt::Write as _;
+    // Writing to a String cannot fail.
+    let _ = write!(out, "{}", value.normalize());
 }
 
 #[cfg(test)]
