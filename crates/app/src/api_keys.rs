@@ -35,8 +35,7 @@ pub async fn issue(
         ("api_key", id.to_string()),
         json!({ "user_id": user_id, "prefix": prefix, "label": label }),
     ));
-    tx.commit().await?;
-    app.committed();
+    app.commit(tx).await?;
     Ok(format!("dk_{prefix}_{secret}"))
 }
 

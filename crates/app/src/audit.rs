@@ -72,8 +72,7 @@ pub async fn record_denial(
         ("route", format!("{method} {path}")),
         serde_json::json!({ "method": method, "path": path }),
     ));
-    tx.commit().await?;
-    app.committed();
+    app.commit(tx).await?;
     Ok(())
 }
 

@@ -155,8 +155,7 @@ pub async fn sign_in_staff(
             ("username", username),
             json!({}),
         ));
-        tx.commit().await?;
-        app.committed();
+        app.commit(tx).await?;
         return Err(AppError::invalid(password_field()(Message::new(
             "نام کاربری یا گذرواژه درست نیست.",
             "The username or password is not correct.",
@@ -171,8 +170,7 @@ pub async fn sign_in_staff(
         ("user", user.id.to_string()),
         json!({ "method": "password", "second_factor_pending": signed_in.awaiting_second_factor }),
     ));
-    tx.commit().await?;
-    app.committed();
+    app.commit(tx).await?;
     let mut tx = app.store().begin_housekeeping().await?;
     rate_limit::clear(tx.conn(), &format!("sign-in:account:{username}")).await?;
     tx.commit().await?;
@@ -214,8 +212,7 @@ pub async fn second_factor(
             ("user", user_id.to_string()),
             json!({}),
         ));
-        tx.commit().await?;
-        app.committed();
+        app.commit(tx).await?;
         return Err(AppError::invalid(code_field()(Message::new(
             "کد برنامهٔ احراز هویت درست نیست.",
             "The authenticator code is not correct.",
@@ -233,8 +230,7 @@ pub async fn second_factor(
         ("user", user_id.to_string()),
         json!({}),
     ));
-    tx.commit().await?;
-    app.committed();
+    app.commit(tx).await?;
     Ok(())
 }
 
@@ -310,8 +306,7 @@ pub async fn request_code(
         ("otp_challenge", challenge.clone()),
         json!({ "national_id": national_id.masked(), "mobile": mobile.masked(), "sent": matches }),
     ));
-    tx.commit().await?;
-    app.committed();
+    app.commit(tx).await?;
     app.queued_message();
     Ok(CodeRequested { challenge, mobile_masked: mobile.masked() })
 }
@@ -409,8 +404,7 @@ async fn sign_in_citizen(
         ("user", user.id.to_string()),
         json!({ "method": "sms_code" }),
     ));
-    tx.commit().await?;
-    app.committed();
+    app.commit(tx).await?;
     Ok(signed_in)
 }
 
@@ -466,8 +460,7 @@ pub async fn sign_out(app: &App, token: &str, user_id: i64, meta: &RequestMeta) 
         ("user", user_id.to_string()),
         json!({}),
     ));
-    tx.commit().await?;
-    app.committed();
+    app.commit(tx).await?;
     Ok(())
 }
 
@@ -493,8 +486,7 @@ pub async fn switch_role(
         ("user", principal.user_id.to_string()),
         json!({ "membership_id": membership.id, "role": membership.role, "scope": membership.scope_key }),
     ));
-    tx.commit().await?;
-    app.committed();
+    app.commit(tx).await?;
     Ok(())
 }
 
@@ -531,8 +523,7 @@ pub async fn change_password(
         ("user", user.id.to_string()),
         json!({}),
     ));
-    tx.commit().await?;
-    app.committed();
+    app.commit(tx).await?;
     Ok(())
 }
 
@@ -566,8 +557,7 @@ pub async fn begin_totp(app: &App, principal: &Principal, meta: &RequestMeta) ->
         ("user", user.id.to_string()),
         json!({}),
     ));
-    tx.commit().await?;
-    app.committed();
+    app.commit(tx).await?;
     Ok(TotpEnrolment { secret_base32: secret, otpauth_url: totp.get_url() })
 }
 
@@ -590,8 +580,7 @@ pub async fn confirm_totp(app: &App, principal: &Principal, code: &str, meta: &R
         ("user", user.id.to_string()),
         json!({}),
     ));
-    tx.commit().await?;
-    app.committed();
+    app.commit(tx).await?;
     Ok(())
 }
 

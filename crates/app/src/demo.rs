@@ -97,8 +97,7 @@ pub async fn seed(app: &App) -> AppResult<Vec<DemoLogin>> {
             json!({ "code": code }),
         ));
     }
-    tx.commit().await?;
-    app.committed();
+    app.commit(tx).await?;
 
     let mut logins = Vec::new();
     for DemoStaff(username, name, role, office, district) in STAFF {
@@ -164,8 +163,7 @@ pub async fn seed(app: &App) -> AppResult<Vec<DemoLogin>> {
         ("user", agency_id.to_string()),
         json!({ "kind": "agency" }),
     ));
-    tx.commit().await?;
-    app.committed();
+    app.commit(tx).await?;
     let key = api_keys::issue(app, by, agency_id, "demo", &meta).await?;
     logins.push(DemoLogin { role: Role::Agency, name: agency_name.to_string(), credentials: key });
 

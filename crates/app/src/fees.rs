@@ -50,8 +50,7 @@ pub async fn publish_bylaw(app: &App, by: By<'_>, meta: &RequestMeta, source: &s
         ("fee_bylaw", bylaw.version.clone()),
         json!({ "version": bylaw.version, "effective_from": row.effective_from, "heads": bylaw.heads.len() }),
     ));
-    tx.commit().await?;
-    app.committed();
+    app.commit(tx).await?;
     Ok(bylaw.version)
 }
 

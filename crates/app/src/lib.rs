@@ -98,6 +98,14 @@ impl App {
         self.inner.sms.as_ref()
     }
 
+    /// Commits a business transaction (with its audit rows) and wakes the audit sequencer, so
+    /// the records enter the chain promptly.
+    pub(crate) async fn commit(&self, tx: daftar_store::WriteTx) -> Result<(), daftar_store::StoreError> {
+        tx.commit().await?;
+        self.committed();
+        Ok(())
+    }
+
     /// Called after every committed write.
     pub(crate) fn committed(&self) {
         self.inner.audit_wake.notify_one();

@@ -62,8 +62,7 @@ pub async fn issue_invoice(
         ("invoice", public_id.clone()),
         json!({ "owner": owner, "bylaw": assessment.bylaw_version, "total": assessment.total.get() }),
     ));
-    tx.commit().await?;
-    app.committed();
+    app.commit(tx).await?;
     store_money::invoice(app.store().pool(), id).await?.ok_or(AppError::NotFound)
 }
 
@@ -98,8 +97,7 @@ pub async fn open_payment(
         ("payment", id.to_string()),
         json!({ "invoice": invoice.public_id, "gateway": gateway.0, "reference": gateway.1, "amount": amount.get() }),
     ));
-    tx.commit().await?;
-    app.committed();
+    app.commit(tx).await?;
     Ok(id)
 }
 

@@ -169,8 +169,7 @@ pub async fn import_rules(app: &App, by: By<'_>, meta: &RequestMeta, source: &st
         ("plan_rules", rules.version.clone()),
         json!({ "version": rules.version, "effective_from": row.effective_from, "zones": rules.zones.len() }),
     ));
-    tx.commit().await?;
-    app.committed();
+    app.commit(tx).await?;
     Ok(rules.version)
 }
 
@@ -228,8 +227,7 @@ pub async fn import_map(
     store_plan::bump_generation(tx.conn()).await?;
     let summary = MapImported { zones: zones.as_ref().map(Vec::len), parcels: parcels.len() };
     tx.audit(entry(app, by, meta, "plan.map_imported", ("plan_map", now.to_string()), json!(summary)));
-    tx.commit().await?;
-    app.committed();
+    app.commit(tx).await?;
     Ok(summary)
 }
 

@@ -204,8 +204,7 @@ pub async fn add_staff(app: &App, by: By<'_>, form: &NewStaff, meta: &RequestMet
         json!({ "kind": "staff", "username": username, "role": role.code(),
                 "office_id": office_id, "district_id": district_id }),
     ));
-    tx.commit().await?;
-    app.committed();
+    app.commit(tx).await?;
     Ok(id)
 }
 
@@ -262,7 +261,6 @@ pub async fn rename(
         ("user", principal.user_id.to_string()),
         json!({ "display_name": name }),
     ));
-    tx.commit().await?;
-    app.committed();
+    app.commit(tx).await?;
     Ok(())
 }

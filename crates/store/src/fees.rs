@@ -2,25 +2,13 @@
 
 use sqlx::{Any, Executor};
 
+use crate::Result;
 use crate::plan::RulesRow;
-use crate::{Result, StoreError};
 
 /// Stores a bylaw version (same shape as a plan rules version); a version already published is
 /// [`StoreError::UniqueViolation`].
 pub async fn insert_bylaw<'e>(ex: impl Executor<'e, Database = Any>, row: &RulesRow) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO fee_bylaws (version, effective_from, effective_at, source, imported_at) \
-         VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(row.version.clone())
-    .bind(row.effective_from.clone())
-    .bind(row.effective_at)
-    .bind(row.source.clone())
-    .bind(row.imported_at)
-    .execute(ex)
-    .await
-    .map_err(StoreError::classify)?;
-    Ok(())
+    crate::plan::insert_version(ex, "fee_bylaws", row).await
 }
 
 /// The newest version in force at `at` (Unix seconds).

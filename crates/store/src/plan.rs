@@ -16,18 +16,28 @@ pub struct RulesRow {
 /// Stores a rule version; a version already stored is [`StoreError::UniqueViolation`]: a
 /// published version never changes, a change is a new version.
 pub async fn insert_rules<'e>(ex: impl Executor<'e, Database = Any>, row: &RulesRow) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO plan_rules (version, effective_from, effective_at, source, imported_at) \
-         VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(row.version.clone())
-    .bind(row.effective_from.clone())
-    .bind(row.effective_at)
-    .bind(row.source.clone())
-    .bind(row.imported_at)
-    .execute(ex)
-    .await
-    .map_err(StoreError::classify)?;
+    insert_version(ex, "plan_rules", row).await
+}
+
+/// Inserts a published version into `table` (`plan_rules` or `fee_bylaws`, which share a shape).
+pub(crate) async fn insert_version<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    table: &'static str,
+    row: &RulesRow,
+) -> Result<()> {
+    let sql = format!(
+        "INSERT INTO {table} (version, effective_from, effective_at, source, imported_at) \
+         VALUES ($1, $2, $3, $4, $5)"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(row.version.clone())
+        .bind(row.effective_from.clone())
+        .bind(row.effective_at)
+        .bind(row.source.clone())
+        .bind(row.imported_at)
+        .execute(ex)
+        .await
+        .map_err(StoreError::classify)?;
     Ok(())
 }
 
