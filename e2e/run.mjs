@@ -352,6 +352,37 @@ test('staff admin opens the users list and switches to English', async () => {
   }
 });
 
+test('a click on the plan map opens the parcel\'s instruction sheet, and a design is checked', async () => {
+  const { context, page } = await openPage();
+  try {
+    await page.goto(`${baseUrl}/map`);
+    // Parcels are drawn once the zones have loaded and the map has settled.
+    const parcel = page.locator('#map path.leaflet-interactive').first();
+    await parcel.waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: join(ARTIFACTS, 'plan-map.png') });
+    await Promise.all([page.waitForURL(/\/parcels\//), parcel.click({ force: true })]);
+    const heading = await page.locator('main h1').innerText();
+    assert.match(heading, /دستور نقشهٔ قطعهٔ/);
+    assert.match(await page.locator('main').innerText(), /بیشینهٔ زیربنای کل/);
+    const key = decodeURIComponent(new URL(page.url()).pathname.split('/').pop());
+
+    await Promise.all([page.waitForURL(/\/plan-check/), page.locator('a[href^="/plan-check?parcel="]').click()]);
+    assert.equal(await page.locator('#parcel_key').inputValue(), key, 'the check form knows the parcel');
+    const row = (n) => page.locator('table.levels tbody tr').nth(n);
+    await row(0).locator('input[name="gross_area"]').fill('90');
+    await row(0).locator('input[name="footprint_area"]').fill('90');
+    await row(0).locator('input[name="depth"]').fill('9');
+    await row(0).locator('input[name="units"]').fill('85');
+    await page.locator('#parking_spaces').fill('1');
+    await Promise.all([page.waitForLoadState('load'), page.locator('form[action^="/plan-check#"] button[type="submit"]').click()]);
+    await page.locator('#result').waitFor();
+    assert.match(await page.locator('#result h2').innerText(), /نتیجهٔ کنترل/);
+    await page.screenshot({ path: join(ARTIFACTS, 'plan-check.png'), fullPage: true });
+  } finally {
+    await context.close();
+  }
+});
+
 test('no console errors and no CSP violations on the pages visited', () => {
   assert.deepEqual(problems, [], `problems seen in the browser:\n${problems.join('\n')}`);
 });

@@ -67,7 +67,11 @@ fn localize_arithmetic(text: &str, lang: Lang) -> String {
             if lang == Lang::Fa && c == '.' && between { '٫' } else { c }
         })
         .collect();
-    daftar_types::digits::localize(&text, lang)
+    let text = daftar_types::digits::localize(&text, lang);
+    match lang {
+        Lang::Fa => text.replace("→ true", "→ درست").replace("→ false", "→ نادرست"),
+        Lang::En => text,
+    }
 }
 
 fn use_name(lang: Lang, u: Use) -> String {
@@ -505,5 +509,6 @@ mod tests {
     fn arithmetic_reads_in_persian() {
         assert_eq!(localize_arithmetic("0.6 × 245 = 147.5", Lang::Fa), "۰٫۶ × ۲۴۵ = ۱۴۷٫۵");
         assert_eq!(localize_arithmetic("min(a, b.c) = 1.25", Lang::En), "min(a, b.c) = 1.25");
+        assert_eq!(localize_arithmetic("4 ≤ 5 → true", Lang::Fa), "۴ ≤ ۵ → درست");
     }
 }
