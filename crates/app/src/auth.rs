@@ -77,6 +77,11 @@ fn code_field() -> impl Fn(Message) -> FieldError {
     field("code", "کد یک‌بارمصرف", "One-time code")
 }
 
+/// An audit entry for a sign-in event of a user, with nothing more to say.
+fn user_event(app: &App, user_id: i64, meta: &RequestMeta, action: &str) -> daftar_store::AuditEntry {
+    entry(app, By::User(user_id), meta, action, ("user", user_id.to_string()), json!({}))
+}
+
 /// Counts one attempt in a rate-limit bucket; refuses past `max`.
 async fn limit(app: &App, bucket: String, max: i64) -> AppResult<()> {
     let window = app.config().rate_limits.window_s;
@@ -204,14 +209,7 @@ pub async fn second_factor(
     let user = users::get(app.store().pool(), user_id).await?.ok_or(AppError::Unauthenticated)?;
     let mut tx = app.store().begin_write().await?;
     if !totp_accepts(app, &user, code) {
-        tx.audit(entry(
-            app,
-            By::User(user_id),
-            meta,
-            "auth.second_factor_failed",
-            ("user", user_id.to_string()),
-            json!({}),
-        ));
+        tx.audit(user_event(app, user_id, meta, "auth.second_factor_failed"));
         app.commit(tx).await?;
         return Err(AppError::invalid(code_field()(Message::new(
             "کد برنامهٔ احراز هویت درست نیست.",
@@ -222,14 +220,7 @@ pub async fn second_factor(
         tx.rollback().await?;
         return Err(AppError::Unauthenticated);
     }
-    tx.audit(entry(
-        app,
-        By::User(user_id),
-        meta,
-        "auth.second_factor_passed",
-        ("user", user_id.to_string()),
-        json!({}),
-    ));
+    tx.audit(user_event(app, user_id, meta, "auth.second_factor_passed"));
     app.commit(tx).await?;
     Ok(())
 }
@@ -452,14 +443,7 @@ pub async fn session(app: &App, token: &str) -> AppResult<Option<SessionState>> 
 pub async fn sign_out(app: &App, token: &str, user_id: i64, meta: &RequestMeta) -> AppResult<()> {
     let mut tx = app.store().begin_write().await?;
     sessions::delete(tx.conn(), &token_hash(token)).await?;
-    tx.audit(entry(
-        app,
-        By::User(user_id),
-        meta,
-        "auth.signed_out",
-        ("user", user_id.to_string()),
-        json!({}),
-    ));
+    tx.audit(user_event(app, user_id, meta, "auth.signed_out"));
     app.commit(tx).await?;
     Ok(())
 }

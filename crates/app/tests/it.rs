@@ -353,26 +353,21 @@ fn worked_example() -> daftar_fees::assess::AssessmentInputs {
     }
 }
 
+/// Publishes the demo bylaw and issues the worked invoice for `case`.
+async fn worked_invoice(h: &Harness, case: &str) -> daftar_store::money::InvoiceRow {
+    let meta = RequestMeta::default();
+    daftar_app::fees::publish_bylaw(&h.app, By::System("test"), &meta, daftar_fees::bylaw::DEMO_BYLAW_TOML)
+        .await
+        .unwrap();
+    daftar_app::money::issue_invoice(&h.app, By::System("test"), &meta, ("case", case), &worked_example())
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn a_thousand_duplicate_callbacks_record_one_payment() {
     let h = harness().await;
-    daftar_app::fees::publish_bylaw(
-        &h.app,
-        By::System("test"),
-        &RequestMeta::default(),
-        daftar_fees::bylaw::DEMO_BYLAW_TOML,
-    )
-    .await
-    .unwrap();
-    let invoice = daftar_app::money::issue_invoice(
-        &h.app,
-        By::System("test"),
-        &RequestMeta::default(),
-        ("case", "C-1"),
-        &worked_example(),
-    )
-    .await
-    .unwrap();
+    let invoice = worked_invoice(&h, "C-1").await;
     assert_eq!(invoice.total, 7_975_302_000 + 4_500_000, "the worked invoice, to the Rial");
     let amount = daftar_types::Rials::new(invoice.total);
     daftar_app::money::open_payment(
@@ -444,23 +439,7 @@ async fn a_thousand_duplicate_callbacks_record_one_payment() {
 #[tokio::test]
 async fn callbacks_need_a_fresh_valid_signature() {
     let h = harness().await;
-    daftar_app::fees::publish_bylaw(
-        &h.app,
-        By::System("test"),
-        &RequestMeta::default(),
-        daftar_fees::bylaw::DEMO_BYLAW_TOML,
-    )
-    .await
-    .unwrap();
-    let invoice = daftar_app::money::issue_invoice(
-        &h.app,
-        By::System("test"),
-        &RequestMeta::default(),
-        ("case", "C-2"),
-        &worked_example(),
-    )
-    .await
-    .unwrap();
+    let invoice = worked_invoice(&h, "C-2").await;
     daftar_app::money::open_payment(
         &h.app,
         By::System("test"),
