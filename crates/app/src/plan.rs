@@ -13,6 +13,7 @@ use daftar_types::{JalaliDate, Lang};
 use daftar_zoning::dxf_reader::{self, DrawingDesign, DrawingError};
 use daftar_zoning::import::{self, ImportError};
 use daftar_zoning::spatial::SpatialIndex;
+use daftar_zoning::sweep::{SheetCapacity, capacity};
 use daftar_zoning::{
     CheckError, Design, InstructionSheet, Parcel, PlanCheck, PlanRules, SheetStatus, Zone, instruction_sheet,
     plan_check,
@@ -397,7 +398,7 @@ pub struct Capacity {
 }
 
 impl Capacity {
-    fn add(&mut self, sheet: &InstructionSheet) {
+    fn add(&mut self, sheet: &SheetCapacity) {
         self.parcels += 1;
         match sheet.status {
             SheetStatus::Issued => self.issued += 1,
@@ -405,8 +406,8 @@ impl Capacity {
             SheetStatus::NoBuildingPermit => self.no_building += 1,
         }
         if sheet.status == SheetStatus::Issued {
-            self.net_area += sheet.net_area().unwrap_or_default();
-            self.max_total_floor_area += sheet.max_total_floor_area().unwrap_or_default();
+            self.net_area += sheet.net_area.unwrap_or_default();
+            self.max_total_floor_area += sheet.max_total_floor_area.unwrap_or_default();
         }
     }
 }
@@ -427,8 +428,9 @@ pub async fn sweep(app: &App, progress: impl Fn(u64) + Send + 'static) -> AppRes
         let rules = plan.rules_at(now).ok_or_else(no_rules)?;
         let mut sweep = Sweep { plan_version: rules.version.clone(), ..Sweep::default() };
         for (n, parcel) in plan.index.parcels.parcels().iter().enumerate() {
-            let sheet = instruction_sheet(rules, parcel, plan.index.zone_context_for(parcel));
-            let zone = sheet.zone_context.zone_code.clone().unwrap_or_else(|| "-".to_string());
+            let context = plan.index.zone_context_for(parcel);
+            let zone = context.zone_code.clone().unwrap_or_else(|| "-".to_string());
+            let sheet = capacity(rules, parcel, context);
             sweep.by_zone.entry(zone).or_default().add(&sheet);
             sweep.by_district.entry(parcel.district.clone()).or_default().add(&sheet);
             sweep.total.add(&sheet);

@@ -17,8 +17,9 @@
 //! database `daftar_postgis_bench_<pid>` (`BENCH_KEEP_DATABASE=1` keeps it for inspection).
 
 use daftar_zoning::plan::{Parcel, PlanRules, Zone};
-use daftar_zoning::sheet::{InstructionSheet, SheetStatus, instruction_sheet};
+use daftar_zoning::sheet::SheetStatus;
 use daftar_zoning::spatial::SpatialIndex;
+use daftar_zoning::sweep::{SheetCapacity, capacity};
 use daftar_zoning::synth::{SynthCity, SynthConfig};
 use geo::{BoundingRect, Polygon};
 use rust_decimal::Decimal;
@@ -470,8 +471,7 @@ type Tallies = BTreeMap<(String, String), Tally>;
 struct LocalTallies(Vec<(Option<String>, SheetStatus, Tally)>);
 
 impl LocalTallies {
-    fn add(&mut self, sheet: &InstructionSheet) {
-        let zone = sheet.zone_context.zone_code.as_deref();
+    fn add(&mut self, zone: Option<&str>, sheet: &SheetCapacity) {
         let slot = match self.0.iter().position(|(z, s, _)| z.as_deref() == zone && *s == sheet.status) {
             Some(i) => i,
             None => {
@@ -481,11 +481,13 @@ impl LocalTallies {
         };
         let t = &mut self.0[slot].2;
         t.sheets += 1;
-        if let Some(f) = &sheet.figures {
-            t.max_footprint += f.max_footprint.result;
-            t.max_total_floor_area += f.max_total_floor_area.result;
-            t.allowed_floors += f.allowed_floors.result;
-            t.max_depth += f.max_depth.result;
+        if let (Some(footprint), Some(total), Some(floors), Some(depth)) =
+            (sheet.max_footprint, sheet.max_total_floor_area, sheet.allowed_floors, sheet.max_depth)
+        {
+            t.max_footprint += footprint;
+            t.max_total_floor_area += total;
+            t.allowed_floors += floors;
+            t.max_depth += depth;
         }
     }
 
@@ -502,7 +504,8 @@ impl LocalTallies {
     }
 }
 
-/// Every parcel's zone context and instruction sheet, split evenly over `threads` threads.
+/// Every parcel's zone context and sheet figures (`sweep::capacity`: the sheet's arithmetic
+/// without its explanation texts), split evenly over `threads` threads.
 fn daftar_sweep(rules: &PlanRules, index: &SpatialIndex, threads: usize) -> Tallies {
     let parcels = index.parcels.parcels();
     let chunk = parcels.len().div_ceil(threads).max(1);
@@ -513,8 +516,9 @@ fn daftar_sweep(rules: &PlanRules, index: &SpatialIndex, threads: usize) -> Tall
                 s.spawn(move || {
                     let mut local = LocalTallies::default();
                     for p in part {
-                        let sheet = instruction_sheet(rules, p, index.zone_context_for(p));
-                        local.add(&sheet);
+                        let context = index.zone_context_for(p);
+                        let zone = context.zone_code.clone();
+                        local.add(zone.as_deref(), &capacity(rules, p, context));
                     }
                     local
                 })

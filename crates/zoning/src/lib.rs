@@ -26,6 +26,7 @@ pub mod num;
 pub mod plan;
 pub mod sheet;
 pub mod spatial;
+pub mod sweep;
 pub mod synth;
 
 pub use check::{CheckError, Design, DesignError, Level, PlanCheck, RuleVerdict, Verdict, plan_check};

@@ -1053,6 +1053,22 @@ mod properties {
         }
 
         #[test]
+        fn the_sweep_capacity_agrees_with_the_sheet(
+            p in any_parcel(),
+            zone in prop::sample::select(ZONES.to_vec()),
+            share in any_decimal(),
+        ) {
+            let ctx = ZoneContext {
+                zone_code: Some(zone.to_owned()),
+                zones_involved: vec![zone.to_owned()],
+                outside_share: share,
+            };
+            let fast = daftar_zoning::sweep::capacity(&rules(), &p, ctx.clone());
+            let full = daftar_zoning::sweep::SheetCapacity::from(&instruction_sheet(&rules(), &p, ctx));
+            prop_assert_eq!(fast, full);
+        }
+
+        #[test]
         fn no_parcel_makes_the_engine_panic(
             p in any_parcel(),
             zone in prop::sample::select(ZONES.to_vec()),
@@ -1122,5 +1138,19 @@ mod properties {
             let _ = daftar_zoning::import::zones_from_geojson(&text);
             let _ = daftar_zoning::import::parcels_from_shapefile(&bytes, &bytes);
         }
+    }
+}
+
+#[test]
+fn the_sweep_capacity_agrees_with_the_sheet_across_a_synthetic_city() {
+    let city = daftar_zoning::synth::SynthCity::generate(daftar_zoning::synth::SynthConfig::new(7, 20_000));
+    let parcels: Vec<Parcel> = city.parcels().collect();
+    let index = daftar_zoning::spatial::SpatialIndex::new(parcels.clone(), city.zones.clone());
+    let rules = PlanRules::demo();
+    for p in &parcels {
+        let ctx = index.zone_context_for(p);
+        let fast = daftar_zoning::sweep::capacity(&rules, p, ctx.clone());
+        let full = daftar_zoning::sweep::SheetCapacity::from(&instruction_sheet(&rules, p, ctx));
+        assert_eq!(fast, full, "parcel {}", p.parcel_key);
     }
 }
