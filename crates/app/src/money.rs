@@ -221,3 +221,33 @@ pub async fn record_callback(
     app.committed();
     Ok(CallbackOutcome::Recorded)
 }
+
+/// Payments against their shares over a period: what was paid must equal what was divided.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Reconciliation {
+    pub payments: usize,
+    pub paid: i64,
+    pub shared: i64,
+    pub by_party: Vec<(String, i64)>,
+    /// Payments whose shares do not add up to the amount paid.
+    pub differences: Vec<daftar_store::money::PaymentBalance>,
+}
+
+/// Reconciles the payments recorded in `[from, to)` (Unix seconds). Finance and the
+/// supervisor may run it; the command line runs it as the system.
+pub async fn reconcile(app: &App, by: By<'_>, from: i64, to: i64) -> AppResult<Reconciliation> {
+    if let By::Principal(principal) = by
+        && !principal.has_role(&[crate::Role::Finance, crate::Role::Supervisor, crate::Role::Admin])
+    {
+        return Err(AppError::Forbidden);
+    }
+    let pool = app.store().pool();
+    let balances = store_money::paid_balances(pool, from, to).await?;
+    Ok(Reconciliation {
+        payments: balances.len(),
+        paid: balances.iter().map(|b| b.amount).sum(),
+        shared: balances.iter().map(|b| b.shared).sum(),
+        by_party: store_money::party_totals(pool, from, to).await?,
+        differences: balances.into_iter().filter(|b| b.amount != b.shared).collect(),
+    })
+}

@@ -434,6 +434,19 @@ async fn a_thousand_duplicate_callbacks_record_one_payment() {
         .await
         .unwrap();
     assert_eq!(status, "paid");
+
+    let report = daftar_app::money::reconcile(&h.app, By::System("test"), now - 10, now + 10).await.unwrap();
+    assert_eq!((report.payments, report.paid, report.shared), (1, invoice.total, invoice.total));
+    assert!(report.differences.is_empty());
+    assert!(report.by_party.contains(&("office".to_string(), 4_500_000)));
+    // A share altered behind the application's back is flagged.
+    sqlx::query("UPDATE payment_shares SET amount = amount - 1 WHERE party = 'office'")
+        .execute(pool)
+        .await
+        .unwrap();
+    let report = daftar_app::money::reconcile(&h.app, By::System("test"), now - 10, now + 10).await.unwrap();
+    assert_eq!(report.differences.len(), 1);
+    assert_eq!(report.differences[0].amount - report.differences[0].shared, 1);
 }
 
 #[tokio::test]

@@ -41,6 +41,32 @@ pub enum Command {
     /// The detailed plan: import rules and maps, sweep every parcel.
     #[command(subcommand)]
     Plan(PlanCommand),
+    /// Money: publish fee bylaws, reconcile payments.
+    #[command(subcommand)]
+    Money(MoneyCommand),
+}
+
+#[derive(Subcommand)]
+pub enum MoneyCommand {
+    /// Publish a fee bylaw version (TOML); it applies from its effective date.
+    Publish {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        bylaw: PathBuf,
+    },
+    /// Check that every payment recorded between two Jalali dates (inclusive) equals the sum
+    /// of its shares; print the totals by party. Exits 1 when anything differs.
+    Reconcile {
+        #[command(flatten)]
+        db: DbArgs,
+        /// First day, Jalali, e.g. 1405/09/01.
+        #[arg(long)]
+        from: String,
+        /// Last day, Jalali, e.g. 1405/09/30.
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[derive(Subcommand)]

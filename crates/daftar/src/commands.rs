@@ -104,13 +104,7 @@ pub async fn user(command: UserCommand) -> anyhow::Result<ExitCode> {
                 .context("cannot read the password from standard input")?;
             let password = password.trim_end_matches(['\n', '\r']).to_string();
             let store = startup::open_store(&db.database_url).await?;
-            let app = daftar_app::App::new(
-                store,
-                daftar_app::Config::default(),
-                std::sync::Arc::new(daftar_app::SystemClock),
-                daftar_app::keys::generate(),
-                std::sync::Arc::new(daftar_app::outbox::DevelopmentSms),
-            );
+            let app = startup::cli_app(store);
             let form = NewStaff { username, display_name: name, password, role, office, district };
             match daftar_app::users::add_staff(&app, By::System("cli"), &form, &RequestMeta::default()).await
             {

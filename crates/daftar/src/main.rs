@@ -3,6 +3,7 @@
 
 mod cli;
 mod commands;
+mod money;
 mod plan;
 mod startup;
 mod telemetry;
@@ -23,6 +24,7 @@ async fn main() -> std::process::ExitCode {
         Command::User(command) => commands::user(command).await,
         Command::Keys(command) => commands::keys(command),
         Command::Plan(command) => plan::run(command).await,
+        Command::Money(command) => money::run(command).await,
     };
     match result {
         Ok(code) => code,

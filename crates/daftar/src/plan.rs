@@ -2,40 +2,16 @@
 
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::{Context, bail};
+use daftar_app::RequestMeta;
 use daftar_app::audit::By;
 use daftar_app::plan::{self, Capacity};
-use daftar_app::{AppError, RequestMeta};
-use daftar_types::Lang;
 use daftar_zoning::import::{self, ImportError};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::PlanCommand;
 use crate::startup;
-
-fn app_for(store: daftar_store::Store) -> daftar_app::App {
-    daftar_app::App::new(
-        store,
-        daftar_app::Config::default(),
-        Arc::new(daftar_app::SystemClock),
-        daftar_app::keys::generate(),
-        Arc::new(daftar_app::outbox::DevelopmentSms),
-    )
-}
-
-/// Prints a use case's refusal in both languages.
-fn report(err: AppError) -> anyhow::Error {
-    if let AppError::Invalid(fields) = &err {
-        for field in fields {
-            eprintln!("{}", field.text(Lang::En));
-            eprintln!("{}", field.text(Lang::Fa));
-        }
-        return anyhow::anyhow!("import refused");
-    }
-    err.into()
-}
 
 fn progress(len: usize, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(len as u64);
@@ -126,25 +102,30 @@ pub async fn run(command: PlanCommand) -> anyhow::Result<ExitCode> {
             }
             let by = By::System("cli");
             let meta = RequestMeta::default();
-            let app = app_for(startup::open_store(&db.database_url).await?);
+            let app = startup::cli_app(startup::open_store(&db.database_url).await?);
             if let Some(path) = rules {
                 let source = String::from_utf8(read(&path)?).context("the rules file is not UTF-8 text")?;
-                let version = plan::import_rules(&app, by, &meta, &source).await.map_err(report)?;
+                let version = plan::import_rules(&app, by, &meta, &source).await.map_err(startup::explain)?;
                 println!("plan rules {version} published");
             }
             let zones = match zones {
-                Some(path) => Some(load_zones(&path)?.map_err(|e| report(plan::import_error("zones", &e)))?),
+                Some(path) => {
+                    Some(load_zones(&path)?.map_err(|e| startup::explain(plan::import_error("zones", &e)))?)
+                }
                 None => None,
             };
             let parcels = match parcels {
-                Some(path) => load_parcels(&path)?.map_err(|e| report(plan::import_error("parcels", &e)))?,
+                Some(path) => {
+                    load_parcels(&path)?.map_err(|e| startup::explain(plan::import_error("parcels", &e)))?
+                }
                 None => Vec::new(),
             };
             if zones.is_some() || !parcels.is_empty() {
                 let spinner = ProgressBar::new_spinner();
                 spinner.set_message("writing to the database");
                 spinner.enable_steady_tick(std::time::Duration::from_millis(120));
-                let done = plan::import_map(&app, by, &meta, zones, parcels).await.map_err(report)?;
+                let done =
+                    plan::import_map(&app, by, &meta, zones, parcels).await.map_err(startup::explain)?;
                 spinner.finish_and_clear();
                 match done.zones {
                     Some(z) => println!("imported {z} zones and {} parcels", done.parcels),
@@ -154,12 +135,12 @@ pub async fn run(command: PlanCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         PlanCommand::Sweep { db } => {
-            let app = app_for(startup::open_store(&db.database_url).await?);
-            let count = plan::current(&app).await.map_err(report)?.parcel_count();
+            let app = startup::cli_app(startup::open_store(&db.database_url).await?);
+            let count = plan::current(&app).await.map_err(startup::explain)?.parcel_count();
             let bar = progress(count, "sheets");
             let ticker = bar.clone();
             let started = std::time::Instant::now();
-            let sweep = plan::sweep(&app, move |n| ticker.set_position(n)).await.map_err(report)?;
+            let sweep = plan::sweep(&app, move |n| ticker.set_position(n)).await.map_err(startup::explain)?;
             bar.finish_and_clear();
             let elapsed = started.elapsed().as_secs_f64();
             println!(

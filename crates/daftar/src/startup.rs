@@ -82,6 +82,30 @@ pub fn write_new_key(path: &Path) -> anyhow::Result<SigningKey> {
     Ok(key)
 }
 
+/// An application for one-off commands: no workers, no signing (a generated key is never used
+/// to sign: only servers sign checkpoints).
+pub fn cli_app(store: Store) -> App {
+    App::new(
+        store,
+        Config::default(),
+        Arc::new(SystemClock),
+        daftar_app::keys::generate(),
+        Arc::new(DevelopmentSms),
+    )
+}
+
+/// A use case's refusal as an error, printing field errors in both languages first.
+pub fn explain(err: daftar_app::AppError) -> anyhow::Error {
+    if let daftar_app::AppError::Invalid(fields) = &err {
+        for field in fields {
+            eprintln!("{}", field.text(daftar_types::Lang::En));
+            eprintln!("{}", field.text(daftar_types::Lang::Fa));
+        }
+        return anyhow::anyhow!("refused");
+    }
+    err.into()
+}
+
 pub fn config(behind_tls: bool, limits: &LimitArgs) -> Config {
     Config {
         behind_tls,

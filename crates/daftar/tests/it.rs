@@ -275,3 +275,38 @@ async fn plan_import_and_sweep_from_the_command_line() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// `daftar money publish` takes a bylaw file; a published version cannot be published again;
+/// `daftar money reconcile` reports a period by Jalali dates.
+#[tokio::test]
+async fn money_commands_publish_a_bylaw_and_reconcile_a_period() {
+    let dir = temp_dir("money");
+    let db = ScratchDb::new().await;
+    let url = db.url().to_string();
+    let bylaw = write(&dir, "bylaw.toml", daftar_fees::bylaw::DEMO_BYLAW_TOML);
+    let publish =
+        || daftar(&dir, &["money", "publish", "--database-url", &url, "--bylaw", bylaw.to_str().unwrap()]);
+    let out = publish();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("fee bylaw demo-1405.1 published"));
+    let again = publish();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already published"));
+
+    let out = daftar(
+        &dir,
+        &["money", "reconcile", "--database-url", &url, "--from", "۱۴۰۵/۰۹/۰۱", "--to", "1405/09/30"],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("payments 1405/09/01 to 1405/09/30: 0") && stdout.contains("equals the sum"),
+        "{stdout}"
+    );
+    let bad = daftar(
+        &dir,
+        &["money", "reconcile", "--database-url", &url, "--from", "1405/13/01", "--to", "1405/09/30"],
+    );
+    assert!(!bad.status.success());
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -155,3 +155,48 @@ pub async fn insert_share<'e>(
     .await?;
     Ok(())
 }
+
+/// A paid payment with the sum of its shares, for reconciliation.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct PaymentBalance {
+    pub payment_id: i64,
+    pub invoice_id: i64,
+    pub amount: i64,
+    pub shared: i64,
+}
+
+/// Every payment recorded as paid in `[from, to)` (Unix seconds) with the sum of its shares.
+pub async fn paid_balances<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    from: i64,
+    to: i64,
+) -> Result<Vec<PaymentBalance>> {
+    Ok(sqlx::query_as(
+        "SELECT p.id AS payment_id, p.invoice_id, p.amount, \
+         CAST(COALESCE(SUM(s.amount), 0) AS BIGINT) AS shared \
+         FROM payments p LEFT JOIN payment_shares s ON s.payment_id = p.id \
+         WHERE p.status = 'paid' AND p.paid_at >= $1 AND p.paid_at < $2 \
+         GROUP BY p.id, p.invoice_id, p.amount ORDER BY p.id",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(ex)
+    .await?)
+}
+
+/// The shares of the payments recorded in `[from, to)`, summed by party.
+pub async fn party_totals<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    from: i64,
+    to: i64,
+) -> Result<Vec<(String, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT s.party, CAST(COALESCE(SUM(s.amount), 0) AS BIGINT) FROM payment_shares s \
+         JOIN payments p ON p.id = s.payment_id \
+         WHERE p.status = 'paid' AND p.paid_at >= $1 AND p.paid_at < $2 GROUP BY s.party ORDER BY s.party",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(ex)
+    .await?)
+}
