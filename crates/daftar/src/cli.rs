@@ -121,6 +121,11 @@ pub struct ServeArgs {
     /// Send HSTS: the deployment sits behind a TLS-terminating proxy.
     #[arg(long, env = "DAFTAR_BEHIND_TLS")]
     pub behind_tls: bool,
+    /// A file holding the key payment gateways sign their callbacks with. Every server of a
+    /// deployment must use the same one; without it each process makes its own and only its own
+    /// gateway callbacks verify.
+    #[arg(long, env = "DAFTAR_GATEWAY_SECRET_FILE")]
+    pub gateway_secret_file: Option<PathBuf>,
     #[command(flatten)]
     pub limits: LimitArgs,
 }

@@ -156,10 +156,29 @@ async fn shutdown_signal() {
     }
 }
 
+/// The gateway secret from its file (surrounding whitespace ignored), or a fresh one for this
+/// process alone.
+fn gateway_secret(path: Option<&Path>) -> anyhow::Result<daftar_app::config::Secret> {
+    let Some(path) = path else {
+        tracing::warn!("no gateway secret file: payment callbacks verify only on this process");
+        return Ok(daftar_app::config::Secret::generate());
+    };
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let secret = text.trim();
+    if secret.len() < 32 {
+        bail!("{}: a gateway secret needs at least 32 characters", path.display());
+    }
+    Ok(daftar_app::config::Secret::new(secret.as_bytes().to_vec()))
+}
+
 pub async fn serve(args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
     let store = open_store(&args.db.database_url).await?;
     let key = load_key(&args.key.signing_key)?;
-    let app = app(store, config(args.behind_tls, &args.limits), key);
+    let config = Config {
+        gateway_secret: gateway_secret(args.gateway_secret_file.as_deref())?,
+        ..config(args.behind_tls, &args.limits)
+    };
+    let app = app(store, config, key);
     run(app, args.listen).await?;
     Ok(std::process::ExitCode::SUCCESS)
 }
@@ -173,6 +192,22 @@ mod tests {
         assert_eq!(redact("postgres://daftar:secret@db/daftar"), "postgres://daftar:***@db/daftar");
         assert_eq!(redact("postgres://db/daftar"), "postgres://db/daftar");
         assert_eq!(redact("sqlite://daftar-data/daftar.db"), "sqlite://daftar-data/daftar.db");
+    }
+
+    #[test]
+    fn gateway_secrets_come_from_their_file() {
+        let dir = std::env::temp_dir().join(format!("daftar-secret-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("good");
+        std::fs::write(&good, "  0123456789abcdef0123456789abcdef\n").unwrap();
+        let secret = gateway_secret(Some(&good)).unwrap();
+        assert_eq!(secret.expose(), b"0123456789abcdef0123456789abcdef");
+        let short = dir.join("short");
+        std::fs::write(&short, "tooshort").unwrap();
+        assert!(gateway_secret(Some(&short)).is_err());
+        assert!(gateway_secret(Some(&dir.join("missing"))).is_err());
+        assert_ne!(gateway_secret(None).unwrap(), gateway_secret(None).unwrap(), "a fresh one each time");
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
