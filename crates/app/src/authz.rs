@@ -251,6 +251,15 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     // Tariffs are public: the public must be able to check what an office may charge.
     ("GET", "/tariffs", Access::Public),
     ("GET", "/api/v1/tariffs", Access::Public),
+    // An invoice's link is its capability: whoever holds it may see and pay it.
+    ("GET", "/invoices/{public_id}", Access::Public),
+    ("POST", "/invoices/{public_id}/pay", Access::Public),
+    // The sandbox gateway exists only in development; its order API checks the merchant's
+    // signature.
+    ("POST", "/sandbox-gateway/api/orders", Access::Development),
+    ("GET", "/sandbox-gateway/api/orders/{reference}", Access::Development),
+    ("GET", "/sandbox-gateway/pay/{reference}", Access::Development),
+    ("POST", "/sandbox-gateway/pay/{reference}", Access::Development),
     // Authenticated by the gateway's HMAC signature inside the use case.
     ("POST", "/api/v1/payments/callback/{gateway}", Access::Public),
     ("GET", "/api/v1/map/parcels", Access::Public),

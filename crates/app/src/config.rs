@@ -71,6 +71,9 @@ pub struct Config {
     pub totp_issuer: String,
     /// The key payment gateways sign their callbacks with (HMAC-SHA256).
     pub gateway_secret: Secret,
+    /// Where this deployment is reached from outside (`https://daftar.example.ir`), for the
+    /// addresses a payment gateway calls back and returns the payer to.
+    pub public_url: String,
 }
 
 /// A secret that never appears in logs or debug output.
@@ -108,6 +111,7 @@ impl Default for Config {
             sessions: SessionPolicy::default(),
             totp_issuer: "Daftar".to_string(),
             gateway_secret: Secret::generate(),
+            public_url: "http://127.0.0.1:8080".to_string(),
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod demo;
 pub mod directory;
 pub mod error;
 pub mod fees;
+pub mod gateway;
 pub mod keys;
 pub mod money;
 pub mod outbox;
@@ -49,6 +50,7 @@ struct Inner {
     /// Wakes the outbox worker when a message is queued.
     outbox_wake: Notify,
     plan: plan::PlanCache,
+    gateway: Option<Arc<dyn gateway::Gateway>>,
 }
 
 impl App {
@@ -69,8 +71,22 @@ impl App {
                 audit_wake: Notify::new(),
                 outbox_wake: Notify::new(),
                 plan: plan::PlanCache::default(),
+                gateway: None,
             }),
         }
+    }
+
+    /// Connects a payment gateway. Call before the app is shared (cloned).
+    pub fn with_gateway(mut self, gateway: Arc<dyn gateway::Gateway>) -> App {
+        match Arc::get_mut(&mut self.inner) {
+            Some(inner) => inner.gateway = Some(gateway),
+            None => tracing::error!("a gateway can only be connected before the app is shared"),
+        }
+        self
+    }
+
+    pub(crate) fn gateway(&self) -> Option<&dyn gateway::Gateway> {
+        self.inner.gateway.as_deref()
     }
 
     pub fn store(&self) -> &Store {

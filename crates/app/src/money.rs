@@ -121,6 +121,24 @@ struct CallbackBody {
     amount: i64,
 }
 
+/// Checks a message signed with the gateway key: a timestamp within the window and an
+/// HMAC-SHA256 over `"{timestamp}.{body}"`.
+pub(crate) fn check_signature(app: &App, body: &[u8], timestamp: &str, signature_hex: &str) -> AppResult<()> {
+    let timestamp: i64 =
+        timestamp.trim().parse().map_err(|_| refused("missing timestamp", "زمان پیام نیامده است"))?;
+    if (app.now() - timestamp).abs() > CALLBACK_WINDOW_S {
+        return Err(refused(
+            "timestamp outside the 300-second window",
+            "زمان پیام بیرون از بازهٔ ۳۰۰ ثانیه است",
+        ));
+    }
+    let signature =
+        hex::decode(signature_hex.trim()).map_err(|_| refused("bad signature", "امضا نادرست است"))?;
+    callback_mac(app.config().gateway_secret.expose(), timestamp, body)
+        .verify_slice(&signature)
+        .map_err(|_| refused("bad signature", "امضا نادرست است"))
+}
+
 /// What a callback did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CallbackOutcome {
@@ -150,19 +168,7 @@ pub async fn record_callback(
     timestamp: &str,
     signature_hex: &str,
 ) -> AppResult<CallbackOutcome> {
-    let timestamp: i64 =
-        timestamp.trim().parse().map_err(|_| refused("missing timestamp", "زمان پیام نیامده است"))?;
-    if (app.now() - timestamp).abs() > CALLBACK_WINDOW_S {
-        return Err(refused(
-            "timestamp outside the 300-second window",
-            "زمان پیام بیرون از بازهٔ ۳۰۰ ثانیه است",
-        ));
-    }
-    let signature =
-        hex::decode(signature_hex.trim()).map_err(|_| refused("bad signature", "امضا نادرست است"))?;
-    callback_mac(app.config().gateway_secret.expose(), timestamp, body)
-        .verify_slice(&signature)
-        .map_err(|_| refused("bad signature", "امضا نادرست است"))?;
+    check_signature(app, body, timestamp, signature_hex)?;
     let callback: CallbackBody =
         serde_json::from_slice(body).map_err(|_| refused("unreadable body", "متن پیام خوانا نیست"))?;
     let payment = store_money::payment_by_ref(app.store().pool(), gateway, &callback.reference)
@@ -170,6 +176,16 @@ pub async fn record_callback(
         .ok_or_else(|| refused("unknown payment reference", "شناسهٔ پرداخت شناخته نیست"))?;
     if callback.status != "paid" {
         return Ok(CallbackOutcome::Failed);
+    }
+    // The verify step: ask the gateway itself before believing the message.
+    if let Some(gw) = app.gateway().filter(|g| g.name() == gateway) {
+        let confirmed = gw.verify(&callback.reference).await.map_err(|e| {
+            tracing::warn!(error = %e, "gateway verification failed");
+            refused("the gateway did not confirm the payment", "درگاه پرداخت را تأیید نکرد")
+        })?;
+        if confirmed.status != "paid" || confirmed.amount != payment.amount {
+            return Err(refused("the gateway did not confirm the payment", "درگاه پرداخت را تأیید نکرد"));
+        }
     }
     if callback.amount != payment.amount {
         return Err(refused("amount differs from the payment", "مبلغ با پرداخت نمی‌خواند"));
@@ -250,4 +266,46 @@ pub async fn reconcile(app: &App, by: By<'_>, from: i64, to: i64) -> AppResult<R
         by_party: store_money::party_totals(pool, from, to).await?,
         differences: balances.into_iter().filter(|b| b.amount != b.shared).collect(),
     })
+}
+
+/// Opens a payment of an invoice in full at once (the cash total) with the connected gateway;
+/// returns the gateway page to send the payer to.
+pub async fn start_payment(app: &App, meta: &RequestMeta, invoice_public_id: &str) -> AppResult<String> {
+    let gateway = app.gateway().ok_or_else(|| {
+        AppError::Conflict(Message::new("درگاه پرداختی وصل نیست.", "No payment gateway is connected."))
+    })?;
+    let invoice = store_money::invoice_by_public_id(app.store().pool(), invoice_public_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if invoice.status != "open" {
+        return Err(AppError::Conflict(Message::new("این صورت‌حساب باز نیست.", "This invoice is not open.")));
+    }
+    let base = app.config().public_url.trim_end_matches('/').to_string();
+    let callback_url = format!("{base}/api/v1/payments/callback/{}", gateway.name());
+    let return_url = format!("{base}/invoices/{}", invoice.public_id);
+    let opened = gateway.open(invoice.cash_total, &callback_url, &return_url).await.map_err(|e| {
+        tracing::warn!(error = %e, "the gateway did not open an order");
+        AppError::Conflict(Message::new(
+            "درگاه پرداخت پاسخ نداد؛ کمی بعد دوباره امتحان کنید.",
+            "The payment gateway did not answer; please try again shortly.",
+        ))
+    })?;
+    open_payment(
+        app,
+        By::System("payment-gateway"),
+        meta,
+        invoice.id,
+        (gateway.name(), &opened.reference),
+        Rials::new(invoice.cash_total),
+    )
+    .await?;
+    Ok(opened.pay_url)
+}
+
+/// An invoice by its unguessable public id, with its assessment.
+pub async fn invoice(app: &App, public_id: &str) -> AppResult<(InvoiceRow, daftar_fees::assess::Assessment)> {
+    let row =
+        store_money::invoice_by_public_id(app.store().pool(), public_id).await?.ok_or(AppError::NotFound)?;
+    let assessment = serde_json::from_str(&row.assessment).map_err(|e| assessment_error(e.to_string()))?;
+    Ok((row, assessment))
 }

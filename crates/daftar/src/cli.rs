@@ -126,6 +126,9 @@ pub struct ServeArgs {
     /// gateway callbacks verify.
     #[arg(long, env = "DAFTAR_GATEWAY_SECRET_FILE")]
     pub gateway_secret_file: Option<PathBuf>,
+    /// The address people and gateways reach this deployment at (default: http://LISTEN).
+    #[arg(long, env = "DAFTAR_PUBLIC_URL")]
+    pub public_url: Option<String>,
     #[command(flatten)]
     pub limits: LimitArgs,
 }

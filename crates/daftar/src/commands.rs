@@ -133,7 +133,11 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(dir)?;
     let store = startup::open_store("sqlite://daftar-data/demo/daftar.db").await?;
     let key = startup::write_new_key(&dir.join("signing.key"))?;
-    let app = startup::app(store, daftar_app::Config::default(), key);
+    let config = daftar_app::Config {
+        public_url: format!("http://127.0.0.1:{}", args.port),
+        ..daftar_app::Config::default()
+    };
+    let app = startup::app(store, config, key);
     let logins = daftar_app::demo::seed(&app).await?;
     let url = format!("http://127.0.0.1:{}/", args.port);
     println!();

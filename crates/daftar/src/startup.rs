@@ -120,9 +120,19 @@ pub fn config(behind_tls: bool, limits: &LimitArgs) -> Config {
     }
 }
 
+/// The application of a server. In development mode the sandbox payment gateway, served by
+/// Daftar itself at its public address, is connected.
 pub fn app(store: Store, config: Config, key: SigningKey) -> App {
     tracing::warn!("SMS provider: development (messages are written to the log and the outbox, not sent)");
-    App::new(store, config, Arc::new(SystemClock), key, Arc::new(DevelopmentSms))
+    let sandbox = daftar_app::gateway::SandboxGateway::new(&config.public_url, config.gateway_secret.clone());
+    let development = config.development_sms;
+    let app = App::new(store, config, Arc::new(SystemClock), key, Arc::new(DevelopmentSms));
+    if development {
+        tracing::warn!("payment gateway: the development sandbox");
+        app.with_gateway(Arc::new(sandbox))
+    } else {
+        app
+    }
 }
 
 /// Serves until Ctrl-C or SIGTERM.
@@ -176,6 +186,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
     let key = load_key(&args.key.signing_key)?;
     let config = Config {
         gateway_secret: gateway_secret(args.gateway_secret_file.as_deref())?,
+        public_url: args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.listen)),
         ..config(args.behind_tls, &args.limits)
     };
     let app = app(store, config, key);

@@ -16,6 +16,7 @@ pub mod otp;
 pub mod outbox;
 pub mod plan;
 pub mod rate_limit;
+pub mod sandbox;
 pub mod scratch;
 pub mod sessions;
 pub mod users;

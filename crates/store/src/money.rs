@@ -200,3 +200,11 @@ pub async fn party_totals<'e>(
     .fetch_all(ex)
     .await?)
 }
+
+pub async fn invoice_by_public_id<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    public_id: &str,
+) -> Result<Option<InvoiceRow>> {
+    let sql = format!("SELECT {INVOICE_COLUMNS} FROM invoices WHERE public_id = $1");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(public_id.to_string()).fetch_optional(ex).await?)
+}

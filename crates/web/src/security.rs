@@ -77,13 +77,14 @@ fn api_key_without_cookie(headers: &HeaderMap) -> bool {
     bearer && !headers.contains_key(header::COOKIE)
 }
 
-/// Gateway callbacks authenticate by signature (checked by the use case), not by cookie.
-const SIGNED_CALLBACKS: &str = "/api/v1/payments/callback/";
+/// Gateway calls authenticate by signature (checked by the use case), not by cookie: callbacks
+/// to Daftar, and Daftar's orders to the sandbox gateway.
+const SIGNED_PATHS: [&str; 2] = ["/api/v1/payments/callback/", "/sandbox-gateway/api/"];
 
 pub async fn csrf(request: Request, next: Next) -> Result<Response, (StatusCode, &'static str)> {
     let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    let signed =
-        request.uri().path().starts_with(SIGNED_CALLBACKS) && !request.headers().contains_key(header::COOKIE);
+    let signed = SIGNED_PATHS.iter().any(|p| request.uri().path().starts_with(p))
+        && !request.headers().contains_key(header::COOKIE);
     if safe || signed || api_key_without_cookie(request.headers()) || same_site(request.headers()) {
         Ok(next.run(request).await)
     } else {

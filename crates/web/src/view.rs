@@ -93,6 +93,11 @@ impl Page {
         daftar_types::number::format_decimal_str(s, self.lang)
     }
 
+    /// An amount in Rials, with the currency's name.
+    pub fn rials(&self, amount: &i64) -> String {
+        daftar_types::Rials::new(*amount).format(self.lang)
+    }
+
     /// Digits in the page's language, for identifiers and codes shown as text.
     pub fn digits(&self, s: &str) -> String {
         daftar_types::digits::localize(s, self.lang)

@@ -24,17 +24,20 @@ struct Server {
 async fn start(config: Config) -> Server {
     let db = ScratchDb::new().await;
     let store = db.store().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let config = Config { public_url: base.clone(), ..config };
+    let sandbox = daftar_app::gateway::SandboxGateway::new(&base, config.gateway_secret.clone());
     let app = App::new(
         store,
         config,
         Arc::new(daftar_app::SystemClock),
         daftar_app::keys::generate(),
         Arc::new(daftar_app::outbox::DevelopmentSms),
-    );
+    )
+    .with_gateway(Arc::new(sandbox));
     let logins = daftar_app::demo::seed(&app).await.unwrap();
     let agency_key = logins.iter().find(|l| l.role == Role::Agency).unwrap().credentials.clone();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
     app.spawn_workers();
     tokio::spawn(daftar_web::serve(listener, app.clone(), std::future::pending()));
     let client = Client::builder().redirect(redirect::Policy::none()).build().unwrap();
@@ -168,6 +171,8 @@ fn concrete(pattern: &str) -> String {
         .replace("{*rest}", "index.html")
         .replace("{parcel_key}", "1-000000-001")
         .replace("{gateway}", "sandbox")
+        .replace("{public_id}", "00")
+        .replace("{reference}", "SBX-0")
 }
 
 /// Every route against every role: the status must be what the rule in `authz::ROUTES` says.
@@ -666,7 +671,7 @@ async fn tariffs_are_public_and_searchable_in_persian() {
 }
 
 #[tokio::test]
-async fn gateway_callbacks_are_signed_and_recorded_once_over_http() {
+async fn gateway_callbacks_are_signed_verified_and_recorded_once_over_http() {
     let s = start(test_config()).await;
     let app = &s.app;
     let meta = daftar_app::RequestMeta::default();
@@ -682,10 +687,10 @@ async fn gateway_callbacks_are_signed_and_recorded_once_over_http() {
     };
     let by = daftar_app::audit::By::System("test");
     let invoice = daftar_app::money::issue_invoice(app, by, &meta, ("case", "C-9"), &inputs).await.unwrap();
-    let amount = daftar_types::Rials::new(invoice.total);
-    daftar_app::money::open_payment(app, by, &meta, invoice.id, ("sandbox", "R-9"), amount).await.unwrap();
-    let body =
-        serde_json::json!({ "reference": "R-9", "status": "paid", "amount": invoice.total }).to_string();
+    let pay_url = daftar_app::money::start_payment(app, &meta, &invoice.public_id).await.unwrap();
+    let reference = pay_url.rsplit('/').next().unwrap().to_string();
+    let body = serde_json::json!({ "reference": reference, "status": "paid", "amount": invoice.cash_total })
+        .to_string();
     let now = daftar_app::Clock::now(&daftar_app::SystemClock);
     let signature =
         daftar_app::money::callback_signature(app.config().gateway_secret.expose(), now, body.as_bytes());
@@ -704,8 +709,80 @@ async fn gateway_callbacks_are_signed_and_recorded_once_over_http() {
         StatusCode::UNPROCESSABLE_ENTITY,
         "no Origin needed, but a valid signature is"
     );
-    let first: serde_json::Value = send(signature.clone()).await.unwrap().json().await.unwrap();
-    assert_eq!(first["outcome"], "recorded");
+    let unconfirmed = send(signature.clone()).await.unwrap();
+    assert_eq!(unconfirmed.status(), StatusCode::UNPROCESSABLE_ENTITY, "the gateway has not been paid yet");
+    let paid = s
+        .client
+        .post(&pay_url)
+        .header(ORIGIN, s.base.clone())
+        .form(&[("action", "pay")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(paid.status(), StatusCode::SEE_OTHER, "the gateway's own callback records the payment");
     let again: serde_json::Value = send(signature).await.unwrap().json().await.unwrap();
     assert_eq!(again["outcome"], "already_recorded");
+}
+
+#[tokio::test]
+async fn an_invoice_is_paid_through_the_sandbox_gateway_and_reconciles() {
+    let s = start(test_config()).await;
+    let meta = daftar_app::RequestMeta::default();
+    let by = daftar_app::audit::By::System("test");
+    let inputs = daftar_fees::assess::AssessmentInputs {
+        service: "building_permit".into(),
+        levels: vec![
+            daftar_fees::assess::LevelInput { level: -1, usage: "parking".into(), area: 380.into() },
+            daftar_fees::assess::LevelInput { level: 0, usage: "commercial".into(), area: 200.into() },
+        ],
+        p: 1_234_567,
+        ..Default::default()
+    };
+    let invoice =
+        daftar_app::money::issue_invoice(&s.app, by, &meta, ("case", "C-77"), &inputs).await.unwrap();
+    let page = s
+        .client
+        .get(s.url(&format!("/invoices/{}", invoice.public_id)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("عوارض زیربنا") && page.contains("حق‌الزحمهٔ دفتر") && page.contains("پرداخت از درگاه")
+    );
+
+    // Pay: Daftar opens an order at the gateway and sends the payer there.
+    let to_gateway = s.post(&format!("/invoices/{}/pay", invoice.public_id)).send().await.unwrap();
+    assert_eq!(to_gateway.status(), StatusCode::SEE_OTHER);
+    let pay_url = to_gateway.headers()[LOCATION].to_str().unwrap().to_string();
+    assert!(pay_url.starts_with(&s.url("/sandbox-gateway/pay/SBX-")), "{pay_url}");
+    let gateway_page = s.client.get(&pay_url).send().await.unwrap().text().await.unwrap();
+    assert!(gateway_page.contains("درگاه پرداخت آزمایشی"));
+
+    // The payer pays; the gateway calls Daftar back (signed), Daftar verifies with the gateway,
+    // records the payment, and the payer comes back to the invoice.
+    let paid = s
+        .client
+        .post(&pay_url)
+        .header(ORIGIN, s.base.clone())
+        .form(&[("action", "pay")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(paid.status(), StatusCode::SEE_OTHER);
+    let back = paid.headers()[LOCATION].to_str().unwrap().to_string();
+    assert_eq!(back, s.url(&format!("/invoices/{}", invoice.public_id)));
+    let page = s.client.get(&back).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("پرداخت‌شده"), "the invoice shows as paid");
+
+    let now = daftar_app::Clock::now(&daftar_app::SystemClock);
+    let report = daftar_app::money::reconcile(&s.app, by, now - 60, now + 60).await.unwrap();
+    assert_eq!((report.payments, report.paid, report.shared), (1, invoice.cash_total, invoice.cash_total));
+    assert!(report.differences.is_empty());
+
+    // Paying again is refused: the invoice is closed.
+    let again = s.post(&format!("/invoices/{}/pay", invoice.public_id)).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::CONFLICT);
 }

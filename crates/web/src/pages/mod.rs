@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin;
 pub mod audit;
 pub mod home;
+pub mod invoices;
 pub mod outbox;
 pub mod plan;
 pub mod sign_in;
