@@ -173,3 +173,34 @@ pub async fn seed(app: &App) -> AppResult<Vec<DemoLogin>> {
     crate::plan::import_map(app, by, &meta, Some(city.zones.clone()), city.parcels().collect()).await?;
     Ok(logins)
 }
+
+/// Issues the sample plan's worked invoice (the M111 building, P = 1,234,567) for a demo case,
+/// so that paying through the sandbox gateway can be tried at once; returns its public id.
+pub async fn sample_invoice(app: &App) -> AppResult<String> {
+    let level = |level: i32, usage: &str, area: i64| daftar_fees::assess::LevelInput {
+        level,
+        usage: usage.to_string(),
+        area: rust_decimal::Decimal::from(area),
+    };
+    let inputs = daftar_fees::assess::AssessmentInputs {
+        service: "building_permit".into(),
+        levels: vec![
+            level(-1, "parking", 380),
+            level(0, "commercial", 200),
+            level(1, "office", 200),
+            level(2, "residential", 240),
+            level(3, "residential", 240),
+        ],
+        p: 1_234_567,
+        ..Default::default()
+    };
+    let invoice = crate::money::issue_invoice(
+        app,
+        By::System("demo"),
+        &RequestMeta::default(),
+        ("case", "demo-1"),
+        &inputs,
+    )
+    .await?;
+    Ok(invoice.public_id)
+}

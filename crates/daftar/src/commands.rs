@@ -139,6 +139,7 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     };
     let app = startup::app(store, config, key);
     let logins = daftar_app::demo::seed(&app).await?;
+    let invoice = daftar_app::demo::sample_invoice(&app).await?;
     let url = format!("http://127.0.0.1:{}/", args.port);
     println!();
     println!("Daftar demo city — {url}");
@@ -150,6 +151,7 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     println!();
     println!("Citizens sign in with national ID and mobile; their one-time codes appear at {url}dev/outbox");
     println!("The agency's key goes in an `Authorization: Bearer …` header.");
+    println!("A sample invoice to pay through the sandbox gateway: {url}invoices/{invoice}");
     println!();
     startup::run(app, std::net::SocketAddr::from(([127, 0, 0, 1], args.port))).await?;
     Ok(ExitCode::SUCCESS)
