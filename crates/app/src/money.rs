@@ -309,3 +309,27 @@ pub async fn invoice(app: &App, public_id: &str) -> AppResult<(InvoiceRow, dafta
     let assessment = serde_json::from_str(&row.assessment).map_err(|e| assessment_error(e.to_string()))?;
     Ok((row, assessment))
 }
+
+/// Bills an office the rent of its municipal site for `months` months (service `site_rent`).
+pub async fn issue_rent_invoice(
+    app: &App,
+    by: By<'_>,
+    meta: &RequestMeta,
+    office_code: &str,
+    monthly_rent: Rials,
+    months: u32,
+) -> AppResult<InvoiceRow> {
+    let offices = crate::directory::offices(app).await?;
+    if !offices.iter().any(|o| o.code == office_code) {
+        return Err(AppError::invalid(FieldError::new(
+            "office",
+            Message::new("دفتر", "Office"),
+            Message::new("چنین دفتری نیست.", "No such office."),
+        )));
+    }
+    let mut extra = std::collections::BTreeMap::new();
+    extra.insert("site_rent".to_string(), rust_decimal::Decimal::from(monthly_rent.get()));
+    extra.insert("rent_months".to_string(), rust_decimal::Decimal::from(months));
+    let inputs = AssessmentInputs { service: "site_rent".into(), extra, ..AssessmentInputs::default() };
+    issue_invoice(app, by, meta, ("office_rent", office_code), &inputs).await
+}

@@ -724,6 +724,32 @@ async fn gateway_callbacks_are_signed_verified_and_recorded_once_over_http() {
     assert_eq!(again["outcome"], "already_recorded");
 }
 
+/// Pays an invoice as a person would: the invoice page's button, the gateway's page, back.
+async fn pay_through_sandbox(s: &Server, public_id: &str) {
+    // Daftar opens an order at the gateway and sends the payer there.
+    let to_gateway = s.post(&format!("/invoices/{public_id}/pay")).send().await.unwrap();
+    assert_eq!(to_gateway.status(), StatusCode::SEE_OTHER);
+    let pay_url = to_gateway.headers()[LOCATION].to_str().unwrap().to_string();
+    assert!(pay_url.starts_with(&s.url("/sandbox-gateway/pay/SBX-")), "{pay_url}");
+    let gateway_page = s.client.get(&pay_url).send().await.unwrap().text().await.unwrap();
+    assert!(gateway_page.contains("درگاه پرداخت آزمایشی"));
+    // The payer pays; the gateway calls Daftar back (signed), Daftar verifies with the gateway,
+    // records the payment, and the payer comes back to the invoice.
+    let paid = s
+        .client
+        .post(&pay_url)
+        .header(ORIGIN, s.base.clone())
+        .form(&[("action", "pay")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(paid.status(), StatusCode::SEE_OTHER);
+    let back = paid.headers()[LOCATION].to_str().unwrap().to_string();
+    assert_eq!(back, s.url(&format!("/invoices/{public_id}")));
+    let page = s.client.get(&back).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("پرداخت‌شده"), "the invoice shows as paid");
+}
+
 #[tokio::test]
 async fn an_invoice_is_paid_through_the_sandbox_gateway_and_reconciles() {
     let s = start(test_config()).await;
@@ -753,33 +779,25 @@ async fn an_invoice_is_paid_through_the_sandbox_gateway_and_reconciles() {
         page.contains("عوارض زیربنا") && page.contains("حق‌الزحمهٔ دفتر") && page.contains("پرداخت از درگاه")
     );
 
-    // Pay: Daftar opens an order at the gateway and sends the payer there.
-    let to_gateway = s.post(&format!("/invoices/{}/pay", invoice.public_id)).send().await.unwrap();
-    assert_eq!(to_gateway.status(), StatusCode::SEE_OTHER);
-    let pay_url = to_gateway.headers()[LOCATION].to_str().unwrap().to_string();
-    assert!(pay_url.starts_with(&s.url("/sandbox-gateway/pay/SBX-")), "{pay_url}");
-    let gateway_page = s.client.get(&pay_url).send().await.unwrap().text().await.unwrap();
-    assert!(gateway_page.contains("درگاه پرداخت آزمایشی"));
-
-    // The payer pays; the gateway calls Daftar back (signed), Daftar verifies with the gateway,
-    // records the payment, and the payer comes back to the invoice.
-    let paid = s
-        .client
-        .post(&pay_url)
-        .header(ORIGIN, s.base.clone())
-        .form(&[("action", "pay")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(paid.status(), StatusCode::SEE_OTHER);
-    let back = paid.headers()[LOCATION].to_str().unwrap().to_string();
-    assert_eq!(back, s.url(&format!("/invoices/{}", invoice.public_id)));
-    let page = s.client.get(&back).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains("پرداخت‌شده"), "the invoice shows as paid");
+    pay_through_sandbox(&s, &invoice.public_id).await;
+    let rent = daftar_app::money::issue_rent_invoice(
+        &s.app,
+        by,
+        &meta,
+        "OF-1001",
+        daftar_types::Rials::new(65_000_000),
+        3,
+    )
+    .await
+    .unwrap();
+    assert_eq!(rent.total, 195_000_000, "three months of a 65,000,000-Rial site");
+    pay_through_sandbox(&s, &rent.public_id).await;
 
     let now = daftar_app::Clock::now(&daftar_app::SystemClock);
     let report = daftar_app::money::reconcile(&s.app, by, now - 60, now + 60).await.unwrap();
-    assert_eq!((report.payments, report.paid, report.shared), (1, invoice.cash_total, invoice.cash_total));
+    assert_eq!(report.payments, 2);
+    assert_eq!(report.paid, invoice.cash_total + rent.cash_total);
+    assert_eq!(report.paid, report.shared);
     assert!(report.differences.is_empty());
 
     // Paying again is refused: the invoice is closed.
