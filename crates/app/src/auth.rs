@@ -421,7 +421,7 @@ pub async fn session(app: &App, token: &str) -> AppResult<Option<SessionState>> 
         return Ok(Some(SessionState::AwaitingSecondFactor { user_id: user.id }));
     }
     let membership = match row.membership_id {
-        Some(id) => orgs::memberships_of(app.store().pool(), user.id).await?.into_iter().find(|m| m.id == id),
+        Some(id) => orgs::membership(app.store().pool(), id, user.id).await?,
         None => None,
     };
     let role = match user.kind.as_str() {

@@ -5,7 +5,6 @@
 
 use daftar_fees::assess::{AssessmentInputs, assess};
 use daftar_fees::split::split_payment;
-use daftar_store::StoreError;
 use daftar_store::money::{self as store_money, InvoiceRow, NewInvoice};
 use daftar_types::Rials;
 use hmac::{Hmac, KeyInit, Mac};
@@ -229,12 +228,7 @@ pub async fn record_callback(
         ("payment", payment.id.to_string()),
         json!({ "invoice": invoice.public_id, "gateway": gateway, "reference": callback.reference, "amount": payment.amount }),
     ));
-    match tx.commit().await {
-        Ok(()) => {}
-        Err(StoreError::UniqueViolation) => return Ok(CallbackOutcome::AlreadyRecorded),
-        Err(err) => return Err(err.into()),
-    }
-    app.committed();
+    app.commit(tx).await?;
     Ok(CallbackOutcome::Recorded)
 }
 

@@ -291,7 +291,10 @@ fn design_error(err: &CheckError) -> AppError {
 
 /// Checks a design against the sheet of its parcel under today's rules.
 pub async fn check_design(app: &App, key: &str, design: &Design) -> AppResult<PlanCheck> {
-    let plan = current(app).await?;
+    check_on(app, &*current(app).await?, key, design)
+}
+
+fn check_on(app: &App, plan: &LoadedPlan, key: &str, design: &Design) -> AppResult<PlanCheck> {
     let parcel = plan.parcel(key).ok_or_else(|| no_such_parcel(key))?;
     let rules = plan.rules_at(app.now()).ok_or_else(no_rules)?;
     let sheet = instruction_sheet(rules, parcel, plan.index.zone_context_for(parcel));
@@ -361,7 +364,7 @@ pub async fn check_drawing(app: &App, key: &str, bytes: Vec<u8>) -> AppResult<Dr
         .await
         .map_err(|e| corrupt("drawing reader", e))?
         .map_err(|e| drawing_error(&e))?;
-    let check = check_design(app, key, &drawn.design).await?;
+    let check = check_on(app, &plan, key, &drawn.design)?;
     Ok(DrawingCheck { design: drawn.design, drawn_parcel_area: drawn.parcel_area, check })
 }
 

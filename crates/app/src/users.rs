@@ -213,12 +213,18 @@ pub async fn search(app: &App, principal: &Principal, query: &str) -> AppResult<
     require(principal, Permission::ManageUsers)?;
     let key = daftar_types::text::search_key(query);
     let rows = users::search(app.store().pool(), &key, 200).await?;
-    let mut views = Vec::with_capacity(rows.len());
-    for row in rows {
-        let roles = orgs::memberships_of(app.store().pool(), row.id).await?;
-        views.push(view(row, roles));
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut by_user: std::collections::HashMap<i64, Vec<MembershipRow>> = std::collections::HashMap::new();
+    for m in orgs::memberships_of_users(app.store().pool(), &ids).await? {
+        by_user.entry(m.user_id).or_default().push(m);
     }
-    Ok(views)
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let roles = by_user.remove(&row.id).unwrap_or_default();
+            view(row, roles)
+        })
+        .collect())
 }
 
 /// The signed-in user's own account.

@@ -134,3 +134,40 @@ pub async fn memberships_of<'e>(
     .fetch_all(ex)
     .await?)
 }
+
+/// One membership of a user (None when the id is not the user's).
+pub async fn membership<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: i64,
+    user_id: i64,
+) -> Result<Option<MembershipRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id, user_id, role, office_id, district_id, scope_key FROM memberships \
+         WHERE id = $1 AND user_id = $2",
+    )
+    .bind(id)
+    .bind(user_id)
+    .fetch_optional(ex)
+    .await?)
+}
+
+/// The memberships of several users in one query, in user and id order.
+pub async fn memberships_of_users<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    user_ids: &[i64],
+) -> Result<Vec<MembershipRow>> {
+    if user_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=user_ids.len()).map(|n| format!("${n}")).collect();
+    let sql = format!(
+        "SELECT id, user_id, role, office_id, district_id, scope_key FROM memberships \
+         WHERE user_id IN ({}) ORDER BY user_id, id",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+    for id in user_ids {
+        query = query.bind(*id);
+    }
+    Ok(query.fetch_all(ex).await?)
+}

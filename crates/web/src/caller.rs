@@ -86,7 +86,10 @@ pub async fn identify(State(state): State<AppState>, mut request: Request, next:
     let meta = RequestMeta { peer, request_id };
     let mut caller = Caller { lang, state: CallerState::Anonymous, session_token: None, meta };
 
-    let resolved = if let Some(key) = bearer(headers) {
+    // Static files need no caller: spare the database the session look-ups of every asset.
+    let resolved = if request.uri().path().starts_with("/static/") {
+        Ok(None)
+    } else if let Some(key) = bearer(headers) {
         api_keys::authenticate(&state.app, key).await.map(|p| p.map(CallerState::SignedIn))
     } else if let Some(token) = cookie(headers, SESSION_COOKIE).map(str::to_string) {
         let found = auth::session(&state.app, &token).await;
