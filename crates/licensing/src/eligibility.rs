@@ -470,7 +470,9 @@ fn age_text(
     let (age, min, max) = (int(age, lang), int(min, lang), int(max, lang));
     match lang {
         Lang::Fa => {
-            format!("{who}، متولد {birth}، در {on} {age} سال تمام دارد؛ سن مجاز {min} تا {max} سال است.")
+            format!(
+                "{who}، متولد {birth}، در تاریخ {on}، {age} سال تمام دارد؛ سن مجاز {min} تا {max} سال است."
+            )
         }
         Lang::En => {
             format!("{who}, born {birth}, is {age} full years old on {on}; the call requires {min} to {max}.")

@@ -129,7 +129,7 @@ impl Blocker {
                  برای افتتاح دست‌کم {required} کارشناس لازم است."
             )),
             (Blocker::TooFewExperts { certified, required }, Lang::En) => format!(
-                "The office has {certified} certified experts; at least {required} are needed to open."
+                "Certified experts at the office: {certified}; at least {required} are needed to open."
             ),
         }
     }

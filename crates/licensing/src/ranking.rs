@@ -302,10 +302,15 @@ impl NotRankedReason {
     pub fn message(&self, lang: Lang) -> String {
         match (self, lang) {
             (NotRankedReason::Ineligible { failed }, Lang::Fa) => {
-                format!("متقاضی واجد شرایط نیست؛ شرط‌های برآورده‌نشده: {}.", failed.join("، "))
+                let count = int(u32::try_from(failed.len()).unwrap_or(u32::MAX), lang);
+                format!("متقاضی واجد شرایط نیست؛ {count} شرط برآورده نشده است ({}).", failed.join("، "))
             }
             (NotRankedReason::Ineligible { failed }, Lang::En) => {
-                format!("The applicant is not qualified; conditions not met: {}.", failed.join(", "))
+                format!(
+                    "The applicant is not qualified; conditions not met ({}): {}.",
+                    failed.len(),
+                    failed.join(", ")
+                )
             }
             (NotRankedReason::AbsentFromExam, Lang::Fa) => {
                 "متقاضی واجد شرایط است، اما نمرهٔ آزمونی برای او ثبت نشده است.".to_owned()

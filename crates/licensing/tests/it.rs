@@ -453,7 +453,7 @@ fn explanations_in_both_languages() {
     let age = condition(&e, "applicant.age");
     assert_eq!(
         age.message(Lang::Fa),
-        "متقاضی، متولد ۱۶ اردیبهشت ۱۳۷۸، در ۱۵ اردیبهشت ۱۴۰۵ ۲۶ سال تمام دارد؛ سن مجاز ۲۷ تا ۵۵ سال است. \
+        "متقاضی، متولد ۱۶ اردیبهشت ۱۳۷۸، در تاریخ ۱۵ اردیبهشت ۱۴۰۵، ۲۶ سال تمام دارد؛ سن مجاز ۲۷ تا ۵۵ سال است. \
          این شرط برآورده نمی‌شود."
     );
     assert_eq!(
@@ -640,6 +640,10 @@ fn board_path_when_qualified_do_not_outnumber_capacity() {
     assert_eq!(
         ranking.not_ranked[2].reason,
         NotRankedReason::Ineligible { failed: vec!["applicant.citizenship".into()] }
+    );
+    assert_eq!(
+        ranking.not_ranked[2].reason.message(Lang::Fa),
+        "متقاضی واجد شرایط نیست؛ ۱ شرط برآورده نشده است (applicant.citizenship)."
     );
     let bad = votes_for(1, &[(1, Approve), (1, Approve)]);
     assert!(matches!(rank(&r, &apps, &[], &bad), Err(RankError::Ballot { .. })));
@@ -1017,6 +1021,10 @@ fn opening_blockers_list_what_is_missing() {
     }
     assert_eq!(opening_blockers(&checklist, 3, &r), []);
     assert_eq!(opening_blockers(&checklist, 2, &r), [Blocker::TooFewExperts { certified: 2, required: 3 }]);
+    assert_eq!(
+        Blocker::TooFewExperts { certified: 2, required: 3 }.message(Lang::En),
+        "Certified experts at the office: 2; at least 3 are needed to open."
+    );
 
     checklist[0].status = ItemStatus::Delivered;
     let blockers = opening_blockers(&checklist, 5, &r);
