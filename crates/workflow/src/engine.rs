@@ -636,7 +636,7 @@ impl<'w> Run<'w> {
             if self.entered { self.subtasks.into_iter().map(|t| t.code).collect() } else { Vec::new() };
         Outcome {
             state: self.state.code.clone(),
-            version: self.case.version + self.steps.len() as u64,
+            version: self.case.version.saturating_add(self.steps.len() as u64),
             steps: self.steps,
             entered: self.entered,
             subtasks_to_open,

@@ -18,9 +18,11 @@
 //! - [`engine`]: [`Workflow::fire`], [`Workflow::advance`], [`Workflow::available_actions`].
 //! - [`sla`]: deadlines and breaches in working days ([`deadline`], [`status`]).
 //! - [`form`]: checking an application form ([`validate_form`]).
+//! - [`documents`]: checking uploads ([`DocumentSpec::check`], [`ServiceDefinition::missing_documents`]).
 
 pub mod catalog;
 pub mod definition;
+pub mod documents;
 pub mod engine;
 pub mod form;
 pub mod guard;
@@ -32,6 +34,7 @@ pub use catalog::{Catalog, CatalogError, DEMO_SERVICES};
 pub use definition::{
     Agency, ChoiceOption, DefinitionError, DocumentSpec, FieldKind, FieldSpec, ServiceDefinition,
 };
+pub use documents::{DocumentError, DocumentProblem};
 pub use engine::{
     Actor, AvailableAction, CaseSnapshot, Facts, GuardProblem, HistoryEntry, Outcome, SYSTEM, Step,
     SubtaskState, SubtaskStatus, TransitionError,

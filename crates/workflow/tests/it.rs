@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use daftar_types::{JalaliDate, Lang, TehranDateTime, Timestamp};
 use daftar_workflow::{
-    Actor, CaseSnapshot, Catalog, CatalogError, DefinitionError, Facts, FieldProblem, FieldValue, Guard,
-    GuardProblem, Holidays, Outcome, SYSTEM, ServiceDefinition, Sla, SlaStatus, SubtaskState,
-    TransitionError, Workflow, deadline, due_day, status, validate_form,
+    Actor, CaseSnapshot, Catalog, CatalogError, DefinitionError, DocumentProblem, Facts, FieldProblem,
+    FieldValue, Guard, GuardProblem, Holidays, Outcome, SYSTEM, ServiceDefinition, Sla, SlaStatus,
+    SubtaskState, TransitionError, Workflow, deadline, due_day, status, validate_form,
 };
 use proptest::prelude::*;
 use rust_decimal::Decimal;
@@ -877,6 +877,28 @@ fn an_unknown_field_alone_is_refused() {
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].problem, FieldProblem::Unknown);
     assert_eq!(errors[0].name, None);
+}
+
+#[test]
+fn uploads_are_checked_against_the_document_list() {
+    let permit = service("building_permit");
+    let deed = permit.document("deed").unwrap();
+    assert_eq!(deed.check("application/pdf", 200_000), Ok(()));
+    assert_eq!(deed.check("Application/PDF; charset=binary", 200_000), Ok(()));
+    let err = deed.check("application/zip", 200_000).unwrap_err();
+    assert_eq!(err.document, "deed");
+    assert_eq!(
+        err.message(Lang::En),
+        "“Title deed”: this type of file is not accepted; accepted types: application/pdf, image/jpeg, image/png."
+    );
+    let err = deed.check("image/png", 11 * 1024 * 1024).unwrap_err();
+    assert_eq!(err.problem, DocumentProblem::TooLarge { max_bytes: 10 * 1024 * 1024 });
+    assert_eq!(err.message(Lang::Fa), "«سند مالکیت»: حجم پرونده بیش از ۱۰ مگابایت است.");
+    assert_eq!(deed.check("image/png", 0).unwrap_err().problem, DocumentProblem::Empty);
+
+    let missing: Vec<&str> = permit.missing_documents(["deed"]).iter().map(|d| d.code.as_str()).collect();
+    assert_eq!(missing, ["owner_id_card"]);
+    assert!(permit.missing_documents(["deed", "owner_id_card"]).is_empty());
 }
 
 // ---------------------------------------------------------------------------------------------
