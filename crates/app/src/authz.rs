@@ -154,6 +154,10 @@ pub enum Permission {
     /// Change one's own password and second factor: staff accounts only (citizens sign in
     /// with texted codes, agencies with keys).
     ManageOwnCredentials,
+    /// Waive, cancel, re-issue, plan instalments, refund, close a month's settlements.
+    ManageInvoices,
+    /// Read the reconciliation and every office's statement.
+    ReadFinance,
 }
 
 impl Permission {
@@ -162,6 +166,9 @@ impl Permission {
             Permission::ManageUsers => &[Role::Admin],
             Permission::ReadAudit => &[Role::Admin, Role::Supervisor],
             Permission::ManageOwnCredentials => &STAFF_ROLES,
+            // Separation of duties: the administrator manages accounts, not money.
+            Permission::ManageInvoices => &[Role::Finance],
+            Permission::ReadFinance => &[Role::Finance, Role::Supervisor],
         }
     }
 }
@@ -254,10 +261,24 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     // An invoice's link is its capability: whoever holds it may see and pay it.
     ("GET", "/invoices/{public_id}", Access::Public),
     ("POST", "/invoices/{public_id}/pay", Access::Public),
+    ("POST", "/invoices/{public_id}/{action}", Access::Permitted(Permission::ManageInvoices)),
+    ("GET", "/api/v1/invoices/{public_id}", Access::Public),
+    // A receipt's code is printed on it (QR): whoever holds the receipt may check it.
+    ("GET", "/receipts/{code}", Access::Public),
+    ("GET", "/api/v1/receipts/{code}", Access::Public),
+    ("GET", "/finance", Access::Permitted(Permission::ReadFinance)),
+    ("POST", "/finance/close", Access::Permitted(Permission::ManageInvoices)),
+    ("POST", "/finance/rent", Access::Permitted(Permission::ManageInvoices)),
+    ("GET", "/api/v1/finance/reconciliation", Access::Permitted(Permission::ReadFinance)),
+    // Finance sees every office's statement; an office's managers see their own (checked in the
+    // use case).
+    ("GET", "/finance/statement", Access::SignedIn),
+    ("GET", "/api/v1/finance/statements/{office}", Access::SignedIn),
     // The sandbox gateway exists only in development; its order API checks the merchant's
     // signature.
     ("POST", "/sandbox-gateway/api/orders", Access::Development),
     ("GET", "/sandbox-gateway/api/orders/{reference}", Access::Development),
+    ("POST", "/sandbox-gateway/api/orders/{reference}/refund", Access::Development),
     ("GET", "/sandbox-gateway/pay/{reference}", Access::Development),
     ("POST", "/sandbox-gateway/pay/{reference}", Access::Development),
     // Authenticated by the gateway's HMAC signature inside the use case.

@@ -174,8 +174,9 @@ pub async fn seed(app: &App) -> AppResult<Vec<DemoLogin>> {
     Ok(logins)
 }
 
-/// Issues the sample plan's worked invoice (the M111 building, P = 1,234,567) for a demo case,
-/// so that paying through the sandbox gateway can be tried at once; returns its public id.
+/// Issues the sample plan's worked invoice (the M111 building, P = 1,234,567) for a demo case of
+/// the Vanak office, so that paying through the sandbox gateway can be tried at once, and bills
+/// this month's rent of the Narmak office's municipal site; returns the invoice's public id.
 pub async fn sample_invoice(app: &App) -> AppResult<String> {
     let level = |level: i32, usage: &str, area: i64| daftar_fees::assess::LevelInput {
         level,
@@ -194,13 +195,15 @@ pub async fn sample_invoice(app: &App) -> AppResult<String> {
         p: 1_234_567,
         ..Default::default()
     };
-    let invoice = crate::money::issue_invoice(
-        app,
-        By::System("demo"),
-        &RequestMeta::default(),
-        ("case", "demo-1"),
-        &inputs,
-    )
-    .await?;
+    let (by, meta) = (By::System("demo"), RequestMeta::default());
+    let office = crate::directory::offices(app).await?.into_iter().find(|o| o.code == OFFICES[0].0);
+    let billed =
+        crate::money::Billed { owner_type: "case", owner_id: "demo-1", office_id: office.map(|o| o.id) };
+    let invoice = crate::money::issue_invoice(app, by, &meta, billed, &inputs).await?;
+    // The Narmak office works from a municipal site: this month's rent is billed to it.
+    let month = crate::money::Period::containing(app.now());
+    let rent = daftar_types::Rials::new(65_000_000);
+    crate::money::let_site(app, by, &meta, OFFICES[3].0, "S-01", rent, month).await?;
+    crate::money::bill_rent(app, by, &meta, month).await?;
     Ok(invoice.public_id)
 }

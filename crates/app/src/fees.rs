@@ -17,6 +17,36 @@ fn bylaw_field(message: Message) -> AppError {
     AppError::invalid(FieldError::new("bylaw", Message::new("فایل آیین‌نامهٔ مالی", "Fee bylaw file"), message))
 }
 
+/// A fee engine error as a field error of the form or request that caused it.
+pub(crate) fn engine_error(field: &'static str, label: Message, fa: String, en: String) -> AppError {
+    AppError::invalid(FieldError::new(field, label, Message::new(fa, en)))
+}
+
+pub(crate) fn assess_error(error: &daftar_fees::AssessError) -> AppError {
+    engine_error(
+        "assessment",
+        Message::new("محاسبهٔ عوارض", "Fee assessment"),
+        error.message(Lang::Fa),
+        error.message(Lang::En),
+    )
+}
+
+/// A published bylaw version by name: what an invoice is re-assessed or waived under.
+pub async fn bylaw_version(app: &App, version: &str) -> AppResult<Bylaw> {
+    let row = store_fees::bylaw_version(app.store().pool(), version).await?.ok_or(AppError::NotFound)?;
+    Bylaw::from_toml(&row.source).map_err(|e| {
+        tracing::error!(error = %e, version, "a stored fee bylaw cannot be read");
+        unreadable_bylaw()
+    })
+}
+
+fn unreadable_bylaw() -> AppError {
+    AppError::Conflict(Message::new(
+        "آیین‌نامهٔ مالی ذخیره‌شده خوانا نیست.",
+        "The stored fee bylaw cannot be read.",
+    ))
+}
+
 /// Publishes a bylaw version. A published version never changes; old cases keep theirs.
 pub async fn publish_bylaw(app: &App, by: By<'_>, meta: &RequestMeta, source: &str) -> AppResult<String> {
     let bylaw = Bylaw::from_toml(source).map_err(|e| {
@@ -61,10 +91,7 @@ pub async fn bylaw_in_force(app: &App) -> AppResult<Option<Bylaw>> {
     };
     Bylaw::from_toml(&row.source).map(Some).map_err(|e| {
         tracing::error!(error = %e, version = row.version, "a stored fee bylaw cannot be read");
-        AppError::Conflict(Message::new(
-            "آیین‌نامهٔ مالی ذخیره‌شده خوانا نیست.",
-            "The stored fee bylaw cannot be read.",
-        ))
+        unreadable_bylaw()
     })
 }
 

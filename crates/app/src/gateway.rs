@@ -41,6 +41,9 @@ pub trait Gateway: Send + Sync {
         return_url: &'a str,
     ) -> GatewayFuture<'a, Opened>;
     fn verify<'a>(&'a self, reference: &'a str) -> GatewayFuture<'a, Verified>;
+    /// Returns a paid order's money to the payer. Gateways answer a repeated refund of the same
+    /// reference without paying twice, so a refund can be retried.
+    fn refund<'a>(&'a self, reference: &'a str, amount: i64) -> GatewayFuture<'a, ()>;
 }
 
 /// The sandbox gateway's client side: plain HTTP to `{base}/sandbox-gateway/api/…`.
@@ -72,6 +75,27 @@ fn now_unix() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
+impl SandboxGateway {
+    /// A request signed with the shared key, as the merchant side of a gateway's API expects.
+    async fn signed_post(&self, path: &str, body: Vec<u8>, what: &str) -> Result<reqwest::Response, String> {
+        let ts = now_unix();
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .header("x-daftar-timestamp", ts.to_string())
+            .header("x-daftar-signature", callback_signature(self.secret.expose(), ts, &body))
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if !response.status().is_success() {
+            return Err(format!("the gateway refused the {what}: {}", response.status()));
+        }
+        Ok(response)
+    }
+}
+
 impl Gateway for SandboxGateway {
     fn name(&self) -> &'static str {
         "sandbox"
@@ -90,20 +114,7 @@ impl Gateway for SandboxGateway {
                 return_url: return_url.to_string(),
             })
             .map_err(|e| e.to_string())?;
-            let ts = now_unix();
-            let response = self
-                .client
-                .post(format!("{}/sandbox-gateway/api/orders", self.base))
-                .header("content-type", "application/json")
-                .header("x-daftar-timestamp", ts.to_string())
-                .header("x-daftar-signature", callback_signature(self.secret.expose(), ts, &body))
-                .body(body)
-                .send()
-                .await
-                .map_err(|e| e.to_string())?;
-            if !response.status().is_success() {
-                return Err(format!("the gateway refused the order: {}", response.status()));
-            }
+            let response = self.signed_post("/sandbox-gateway/api/orders", body, "order").await?;
             response.json().await.map_err(|e| e.to_string())
         })
     }
@@ -122,6 +133,20 @@ impl Gateway for SandboxGateway {
             response.json().await.map_err(|e| e.to_string())
         })
     }
+
+    fn refund<'a>(&'a self, reference: &'a str, amount: i64) -> GatewayFuture<'a, ()> {
+        Box::pin(async move {
+            let body = serde_json::to_vec(&RefundRequest { amount }).map_err(|e| e.to_string())?;
+            let path = format!("/sandbox-gateway/api/orders/{reference}/refund");
+            self.signed_post(&path, body, "refund").await.map(|_| ())
+        })
+    }
+}
+
+/// The body of a refund request.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RefundRequest {
+    pub amount: i64,
 }
 
 fn refused(en: &str, fa: &str) -> AppError {
@@ -148,6 +173,7 @@ pub async fn sandbox_open(app: &App, body: &[u8], timestamp: &str, signature: &s
         return_url: request.return_url,
         status: "pending".into(),
         created_at: app.now(),
+        refunded_at: None,
     };
     let mut tx = app.store().begin_housekeeping().await?;
     store_sandbox::insert_order(tx.conn(), &order).await?;
@@ -187,4 +213,29 @@ pub async fn sandbox_settle(app: &App, reference: &str, pay: bool) -> AppResult<
         }
     }
     Ok(order.return_url)
+}
+
+/// The sandbox's side of a refund, signed by the merchant like an order.
+pub async fn sandbox_refund(
+    app: &App,
+    reference: &str,
+    body: &[u8],
+    timestamp: &str,
+    signature: &str,
+) -> AppResult<()> {
+    crate::money::check_signature(app, body, timestamp, signature)?;
+    let request: RefundRequest = serde_json::from_slice(body)
+        .map_err(|_| refused("unreadable refund", "درخواست بازپرداخت خوانا نیست"))?;
+    let order = sandbox_order(app, reference).await?;
+    if request.amount != order.amount {
+        return Err(refused("the amount differs from the order", "مبلغ با سفارش نمی‌خواند"));
+    }
+    let mut tx = app.store().begin_housekeeping().await?;
+    let refunded = store_sandbox::refund(tx.conn(), reference, app.now()).await?;
+    tx.commit().await?;
+    if refunded {
+        Ok(())
+    } else {
+        Err(refused("the order was not paid", "این سفارش پرداخت نشده است"))
+    }
 }

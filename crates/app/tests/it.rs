@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use daftar_app::audit::By;
 use daftar_app::auth::{self, SessionState};
+use daftar_app::money::{Billed, Period};
 use daftar_app::outbox::{SendResult, SmsSender};
 use daftar_app::users::NewStaff;
 use daftar_app::{App, AppError, Config, ManualClock, RequestMeta, Role};
@@ -356,10 +357,16 @@ fn worked_example() -> daftar_fees::assess::AssessmentInputs {
 /// Publishes the demo bylaw and issues the worked invoice for `case`.
 async fn worked_invoice(h: &Harness, case: &str) -> daftar_store::money::InvoiceRow {
     let meta = RequestMeta::default();
-    daftar_app::fees::publish_bylaw(&h.app, By::System("test"), &meta, daftar_fees::bylaw::DEMO_BYLAW_TOML)
-        .await
-        .unwrap();
-    daftar_app::money::issue_invoice(&h.app, By::System("test"), &meta, ("case", case), &worked_example())
+    // The demo seed may have published it already.
+    let _ = daftar_app::fees::publish_bylaw(
+        &h.app,
+        By::System("test"),
+        &meta,
+        daftar_fees::bylaw::DEMO_BYLAW_TOML,
+    )
+    .await;
+    let billed = Billed { owner_type: "case", owner_id: case, office_id: None };
+    daftar_app::money::issue_invoice(&h.app, By::System("test"), &meta, billed, &worked_example())
         .await
         .unwrap()
 }
@@ -435,18 +442,19 @@ async fn a_thousand_duplicate_callbacks_record_one_payment() {
         .unwrap();
     assert_eq!(status, "paid");
 
-    let report = daftar_app::money::reconcile(&h.app, By::System("test"), now - 10, now + 10).await.unwrap();
-    assert_eq!((report.payments, report.paid, report.shared), (1, invoice.total, invoice.total));
-    assert!(report.differences.is_empty());
-    assert!(report.by_party.contains(&("office".to_string(), 4_500_000)));
+    let month = Period::containing(now);
+    let report = daftar_app::money::reconcile(&h.app, By::System("test"), month).await.unwrap();
+    assert_eq!((report.payments.len(), report.received, report.shared), (1, invoice.total, invoice.total));
+    assert!(report.balanced());
+    assert!(report.by_party.iter().any(|p| p.party_key == "office:none" && p.amount == 4_500_000));
     // A share altered behind the application's back is flagged.
     sqlx::query("UPDATE payment_shares SET amount = amount - 1 WHERE party = 'office'")
         .execute(pool)
         .await
         .unwrap();
-    let report = daftar_app::money::reconcile(&h.app, By::System("test"), now - 10, now + 10).await.unwrap();
+    let report = daftar_app::money::reconcile(&h.app, By::System("test"), month).await.unwrap();
     assert_eq!(report.differences.len(), 1);
-    assert_eq!(report.differences[0].amount - report.differences[0].shared, 1);
+    assert_eq!(report.differences[0].expected - report.differences[0].actual, 1);
 }
 
 #[tokio::test]
@@ -498,4 +506,177 @@ async fn callbacks_need_a_fresh_valid_signature() {
             .unwrap();
     assert_eq!(discount, invoice.cash_total, "a cash payment's shares add up to the discounted total");
     assert_eq!(invoice.total - invoice.cash_total, 398_765_000, "the cash discount of the worked invoice");
+}
+
+/// Records a paid callback for a payment opened under `reference` (no gateway is connected in
+/// these tests, so there is no verify step).
+async fn pay(h: &Harness, invoice_id: i64, reference: &str, amount: i64) {
+    let meta = RequestMeta::default();
+    daftar_app::money::open_payment(
+        &h.app,
+        By::System("test"),
+        &meta,
+        invoice_id,
+        ("sandbox", reference),
+        daftar_types::Rials::new(amount),
+    )
+    .await
+    .unwrap();
+    let now = daftar_app::Clock::now(&*h.clock);
+    let body = serde_json::json!({ "reference": reference, "status": "paid", "amount": amount }).to_string();
+    let signature =
+        daftar_app::money::callback_signature(h.app.config().gateway_secret.expose(), now, body.as_bytes());
+    let outcome = daftar_app::money::record_callback(
+        &h.app,
+        &meta,
+        "sandbox",
+        body.as_bytes(),
+        &now.to_string(),
+        &signature,
+    )
+    .await
+    .unwrap();
+    assert_eq!(outcome, daftar_app::money::CallbackOutcome::Recorded);
+}
+
+async fn finance(h: &Harness) -> daftar_app::Principal {
+    daftar_app::demo::seed(&h.app).await.unwrap();
+    let signed_in =
+        auth::sign_in_staff(&h.app, "finance", daftar_app::demo::DEMO_PASSWORD, &meta("f")).await.unwrap();
+    principal(&h.app, signed_in.token.as_str()).await
+}
+
+#[tokio::test]
+async fn a_waiver_replaces_the_invoice_and_a_fully_waived_one_is_settled_at_once() {
+    let h = harness().await;
+    let finance = finance(&h).await;
+    let invoice = worked_invoice(&h, "C-W").await;
+    let m = RequestMeta::default();
+    let heads = vec!["floor_area".to_string()];
+    let short = daftar_app::money::waive(&h.app, &finance, &m, &invoice.public_id, &heads, "no").await;
+    assert!(matches!(short, Err(AppError::Invalid(ref f)) if f[0].field == "reason"), "a reason is required");
+    let unknown = vec!["no_such_head".to_string()];
+    match daftar_app::money::waive(&h.app, &finance, &m, &invoice.public_id, &unknown, "council decision 12")
+        .await
+    {
+        Err(AppError::Invalid(fields)) => {
+            assert_eq!(fields[0].field, "heads");
+            assert!(fields[0].message.fa.contains("no_such_head") && fields[0].message.fa.contains("ندارد"));
+        }
+        other => panic!("expected a field error, got {other:?}"),
+    }
+    let waived =
+        daftar_app::money::waive(&h.app, &finance, &m, &invoice.public_id, &heads, "council decision 12")
+            .await
+            .unwrap();
+    assert_eq!(waived.total, 4_500_000, "only the office's tariff is left");
+    assert_eq!(waived.supersedes, Some(invoice.id));
+    assert_eq!(waived.waiver_approved_by, Some(finance.user_id));
+    let old = daftar_app::money::invoice(&h.app, &invoice.public_id).await.unwrap();
+    assert_eq!(old.invoice.status, "cancelled");
+    assert_eq!(old.replaced_by.as_deref(), Some(waived.public_id.as_str()), "the history is kept");
+
+    let all = vec!["office_service".to_string()];
+    let free =
+        daftar_app::money::waive(&h.app, &finance, &m, &waived.public_id, &all, "fee exemption, article 5")
+            .await
+            .unwrap();
+    assert_eq!((free.total, free.status.as_str()), (0, "paid"), "nothing owed: settled without a payment");
+
+    let expert = {
+        let signed_in =
+            auth::sign_in_staff(&h.app, "expert", daftar_app::demo::DEMO_PASSWORD, &meta("e")).await.unwrap();
+        principal(&h.app, signed_in.token.as_str()).await
+    };
+    let other = worked_invoice(&h, "C-X").await;
+    let refused =
+        daftar_app::money::waive(&h.app, &expert, &m, &other.public_id, &heads, "I would like to").await;
+    assert!(matches!(refused, Err(AppError::Forbidden)), "only finance waives fees");
+}
+
+#[tokio::test]
+async fn instalments_are_paid_in_turn_and_their_shares_add_up() {
+    let h = harness().await;
+    let finance = finance(&h).await;
+    let invoice = worked_invoice(&h, "C-I").await;
+    let m = RequestMeta::default();
+    let rials = daftar_types::Rials::new;
+    let small =
+        daftar_app::money::plan_instalments(&h.app, &finance, &m, &invoice.public_id, rials(1), 3).await;
+    match small {
+        Err(AppError::Invalid(fields)) => {
+            assert_eq!(fields[0].field, "instalments");
+            assert!(fields[0].message.fa.contains("پیش‌پرداخت دست‌کم"), "{}", fields[0].message.fa);
+        }
+        other => panic!("expected a field error, got {other:?}"),
+    }
+    let down = invoice.total / 2;
+    let plan = daftar_app::money::plan_instalments(&h.app, &finance, &m, &invoice.public_id, rials(down), 2)
+        .await
+        .unwrap();
+    assert_eq!(plan.len(), 3);
+    assert_eq!(plan.iter().map(|i| i.amount).sum::<i64>(), invoice.total, "the plan covers the total");
+    let view = daftar_app::money::invoice(&h.app, &invoice.public_id).await.unwrap();
+    assert_eq!((view.due.amount.get(), view.due.instalment), (down, Some(0)));
+    let whole = daftar_app::money::open_payment(
+        &h.app,
+        By::System("test"),
+        &m,
+        invoice.id,
+        ("sandbox", "X"),
+        rials(invoice.cash_total),
+    )
+    .await;
+    assert!(whole.is_err(), "with a plan, the next instalment is what is due");
+    for (k, row) in plan.iter().enumerate() {
+        pay(&h, invoice.id, &format!("INS-{k}"), row.amount).await;
+        let view = daftar_app::money::invoice(&h.app, &invoice.public_id).await.unwrap();
+        let last = k + 1 == plan.len();
+        assert_eq!(view.invoice.status, if last { "paid" } else { "open" });
+    }
+    let pool = h.app.store().pool();
+    let shared: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT head, CAST(SUM(amount) AS BIGINT) FROM payment_shares GROUP BY head ORDER BY head",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        shared,
+        [("floor_area".to_string(), 7_975_302_000), ("office_service".to_string(), 4_500_000)]
+    );
+}
+
+#[tokio::test]
+async fn a_month_is_settled_once_and_reconciles_end_to_end() {
+    let h = harness().await;
+    let finance = finance(&h).await;
+    let m = RequestMeta::default();
+    let a = worked_invoice(&h, "C-S1").await;
+    pay(&h, a.id, "S-1", a.cash_total).await;
+    let now = daftar_app::Clock::now(&*h.clock);
+    let month = Period::containing(now);
+    let early = daftar_app::money::close_period(&h.app, &finance, &m, month).await;
+    assert!(matches!(early, Err(AppError::Conflict(_))), "a month is closed after it ends");
+
+    h.clock.advance(month.bounds().1 - now + 60);
+    let (first, second) = tokio::join!(
+        daftar_app::money::close_period(&h.app, &finance, &m, month),
+        daftar_app::money::close_period(&h.app, &finance, &m, month),
+    );
+    assert!(first.is_ok() != second.is_ok(), "exactly one close wins: {first:?} / {second:?}");
+    let settlements = first.or(second).unwrap();
+    assert_eq!(settlements.iter().map(|s| s.amount).sum::<i64>(), a.cash_total);
+    let report = daftar_app::money::reconcile(&h.app, By::Principal(&finance), month).await.unwrap();
+    assert!(report.closed && report.balanced(), "{:?}", report.differences);
+    assert_eq!((report.received, report.shared, report.settled), (a.cash_total, a.cash_total, a.cash_total));
+
+    // A share settled and then altered behind the application's back is flagged.
+    sqlx::query("UPDATE payment_shares SET amount = amount + 7 WHERE head = 'office_service'")
+        .execute(h.app.store().pool())
+        .await
+        .unwrap();
+    let report = daftar_app::money::reconcile(&h.app, By::Principal(&finance), month).await.unwrap();
+    let kinds: Vec<&str> = report.differences.iter().map(|d| d.kind).collect();
+    assert_eq!(kinds, ["payment", "settlement"]);
 }

@@ -55,17 +55,23 @@ pub enum MoneyCommand {
         #[arg(long)]
         bylaw: PathBuf,
     },
-    /// Check that every payment recorded between two Jalali dates (inclusive) equals the sum
-    /// of its shares; print the totals by party. Exits 1 when anything differs.
+    /// Reconcile a Jalali month: payments less refunds = the sum of their shares = the sum of
+    /// settlements; print the totals by party. Exits 1 when anything differs.
     Reconcile {
         #[command(flatten)]
         db: DbArgs,
-        /// First day, Jalali, e.g. 1405/09/01.
+        /// The month, Jalali, e.g. 1405/09.
         #[arg(long)]
-        from: String,
-        /// Last day, Jalali, e.g. 1405/09/30.
+        period: String,
+    },
+    /// Bill a Jalali month's rent to every office on a municipal site (each month once; safe
+    /// to run again, e.g. from a monthly timer).
+    BillRent {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The month, Jalali, e.g. 1405/09.
         #[arg(long)]
-        to: String,
+        period: String,
     },
 }
 

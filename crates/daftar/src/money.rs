@@ -1,18 +1,15 @@
-//! `daftar money`: publishing fee bylaws and reconciling payments.
+//! `daftar money`: publishing fee bylaws, reconciling a month, billing rent.
 
 use std::process::ExitCode;
 
-use anyhow::{Context, anyhow};
+use anyhow::Context;
 use daftar_app::RequestMeta;
 use daftar_app::audit::By;
-use daftar_types::{JalaliDate, Lang, Rials};
+use daftar_app::money::{Period, Reconciliation};
+use daftar_types::{Lang, Rials};
 
 use crate::cli::MoneyCommand;
 use crate::startup;
-
-fn jalali(text: &str, what: &str) -> anyhow::Result<JalaliDate> {
-    JalaliDate::parse(text).map_err(|e| anyhow!("--{what}: {}", e.message(Lang::En)))
-}
 
 pub async fn run(command: MoneyCommand) -> anyhow::Result<ExitCode> {
     match command {
@@ -30,45 +27,64 @@ pub async fn run(command: MoneyCommand) -> anyhow::Result<ExitCode> {
                 Err(err) => Err(startup::explain(err)),
             }
         }
-        MoneyCommand::Reconcile { db, from, to } => {
-            let (first, last) = (jalali(&from, "from")?, jalali(&to, "to")?);
-            let end = last.add_days(1).ok_or_else(|| anyhow!("--to is the last day of the calendar"))?;
+        MoneyCommand::Reconcile { db, period } => {
+            let period = Period::parse(&period).map_err(startup::explain)?;
             let app = startup::cli_app(startup::open_store(&db.database_url).await?);
-            let report = daftar_app::money::reconcile(
-                &app,
-                By::System("cli"),
-                first.start_of_day_tehran().unix(),
-                end.start_of_day_tehran().unix(),
-            )
-            .await
-            .map_err(startup::explain)?;
-            let rials = |n: i64| Rials::new(n).format(Lang::En);
-            println!(
-                "payments {} to {}: {}",
-                first.format_numeric(Lang::En),
-                last.format_numeric(Lang::En),
-                report.payments
-            );
-            println!("  paid    {}", rials(report.paid));
-            println!("  shared  {}", rials(report.shared));
-            for (party, amount) in &report.by_party {
-                println!("  {party:<14} {}", rials(*amount));
-            }
-            if report.differences.is_empty() {
-                println!("every payment equals the sum of its shares");
-                Ok(ExitCode::SUCCESS)
-            } else {
-                for d in &report.differences {
-                    println!(
-                        "  DIFFERENCE payment {} (invoice {}): paid {}, shared {}",
-                        d.payment_id,
-                        d.invoice_id,
-                        rials(d.amount),
-                        rials(d.shared)
-                    );
-                }
-                Ok(ExitCode::FAILURE)
-            }
+            let report = daftar_app::money::reconcile(&app, By::System("cli"), period)
+                .await
+                .map_err(startup::explain)?;
+            print_reconciliation(&report);
+            Ok(if report.balanced() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
+        MoneyCommand::BillRent { db, period } => {
+            let period = Period::parse(&period).map_err(startup::explain)?;
+            let app = startup::cli_app(startup::open_store(&db.database_url).await?);
+            let issued =
+                daftar_app::money::bill_rent(&app, By::System("cli"), &RequestMeta::default(), period)
+                    .await
+                    .map_err(startup::explain)?;
+            for invoice in &issued {
+                println!(
+                    "{}  {}  {}",
+                    invoice.public_id,
+                    invoice.owner_id,
+                    Rials::new(invoice.total).format(Lang::En)
+                );
+            }
+            println!("{} rent invoice(s) issued for {}", issued.len(), period.label());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn print_reconciliation(report: &Reconciliation) {
+    let rials = |n: i64| Rials::new(n).format(Lang::En);
+    println!(
+        "period {}: {} payments, {} refunds",
+        report.period,
+        report.payments.len(),
+        report.refunds.len()
+    );
+    println!("  received  {}", rials(report.received));
+    println!("  shared    {}", rials(report.shared));
+    if report.closed {
+        println!("  settled   {}", rials(report.settled));
+    } else {
+        println!("  settled   (the month is not closed)");
+    }
+    for party in &report.by_party {
+        println!("  {:<14} {} (settled {})", party.party_key, rials(party.amount), rials(party.settled));
+    }
+    if report.balanced() {
+        println!("everything agrees");
+    }
+    for d in &report.differences {
+        println!(
+            "  DIFFERENCE {} {}: expected {}, recorded {}",
+            d.kind,
+            d.subject,
+            rials(d.expected),
+            rials(d.actual)
+        );
     }
 }

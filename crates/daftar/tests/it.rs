@@ -277,7 +277,7 @@ async fn plan_import_and_sweep_from_the_command_line() {
 }
 
 /// `daftar money publish` takes a bylaw file; a published version cannot be published again;
-/// `daftar money reconcile` reports a period by Jalali dates.
+/// `daftar money reconcile` reports a Jalali month; `daftar money bill-rent` bills one.
 #[tokio::test]
 async fn money_commands_publish_a_bylaw_and_reconcile_a_period() {
     let dir = temp_dir("money");
@@ -293,20 +293,18 @@ async fn money_commands_publish_a_bylaw_and_reconcile_a_period() {
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already published"));
 
-    let out = daftar(
-        &dir,
-        &["money", "reconcile", "--database-url", &url, "--from", "۱۴۰۵/۰۹/۰۱", "--to", "1405/09/30"],
-    );
+    let out = daftar(&dir, &["money", "reconcile", "--database-url", &url, "--period", "۱۴۰۵/۰۹"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("payments 1405/09/01 to 1405/09/30: 0") && stdout.contains("equals the sum"),
+        stdout.contains("period 1405/09: 0 payments") && stdout.contains("everything agrees"),
         "{stdout}"
     );
-    let bad = daftar(
-        &dir,
-        &["money", "reconcile", "--database-url", &url, "--from", "1405/13/01", "--to", "1405/09/30"],
-    );
+    let bad = daftar(&dir, &["money", "reconcile", "--database-url", &url, "--period", "1405/13"]);
     assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("1405/09"), "the error shows the expected form");
+    let rent = daftar(&dir, &["money", "bill-rent", "--database-url", &url, "--period", "1405/09"]);
+    assert!(rent.status.success(), "{}", String::from_utf8_lossy(&rent.stderr));
+    assert!(String::from_utf8_lossy(&rent.stdout).contains("0 rent invoice(s) issued for 1405/09"));
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -65,6 +65,9 @@ pub struct InvoiceLine {
     pub amount: Rials,
     /// The level of a per-level line.
     pub level: Option<i32>,
+    /// The amount assessed before a waiver set `amount` to zero; `None` when not waived.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waived_from: Option<Rials>,
 }
 
 /// The invoice of a case.
@@ -81,6 +84,9 @@ pub struct Assessment {
     /// Deducted from `total` when the invoice is paid in full at once; its `amount` is the
     /// deduction, a non-negative number.
     pub cash_discount: InvoiceLine,
+    /// What was assessed: with the bylaw version, enough to assess it again.
+    #[serde(default)]
+    pub inputs: AssessmentInputs,
 }
 
 impl Assessment {
@@ -117,6 +123,34 @@ pub enum AssessError {
     /// A line or a total does not fit in Rials.
     #[error("{what}: the amount is too large")]
     TooLarge { what: String },
+}
+
+impl AssessError {
+    /// The error for a person, in Persian or English, naming the head, level or input.
+    pub fn message(&self, lang: daftar_types::Lang) -> String {
+        use daftar_types::Lang;
+        use daftar_types::digits::to_persian;
+        let at = |head: &str, level: &Option<i32>| match level {
+            Some(l) => format!("سرفصل «{head}» (طبقهٔ {})", to_persian(&l.to_string())),
+            None => format!("سرفصل «{head}»"),
+        };
+        match (self, lang) {
+            (AssessError::Input { field, problem }, Lang::Fa) => {
+                format!("ورودی «{field}» درست نیست ({problem})")
+            }
+            (AssessError::UnknownService(service), Lang::Fa) => {
+                format!("آیین‌نامه برای خدمت «{service}» عوارضی تعریف نکرده است")
+            }
+            (AssessError::Head { head, level, error }, Lang::Fa) => {
+                format!("{}: {}", at(head, level), error.message(Lang::Fa))
+            }
+            (AssessError::Negative { head, level, exact }, Lang::Fa) => {
+                format!("{}: مبلغ {} منفی است", at(head, level), to_persian(&fmt_decimal(*exact)))
+            }
+            (AssessError::TooLarge { what }, Lang::Fa) => format!("مبلغ ({what}) از حد مجاز بزرگ‌تر است"),
+            (error, Lang::En) => error.to_string(),
+        }
+    }
 }
 
 struct CaseEnv<'a> {
@@ -251,6 +285,7 @@ fn line(
         exact,
         amount: to_rials(rounded, what)?,
         level,
+        waived_from: None,
     }))
 }
 
@@ -295,26 +330,95 @@ pub fn assess(bylaw: &Bylaw, inputs: &AssessmentInputs) -> Result<Assessment, As
         }
     }
 
+    totals(bylaw, inputs, lines)
+}
+
+/// The assessment of `lines`: the party totals, the total and the cash discount.
+fn totals(
+    bylaw: &Bylaw,
+    inputs: &AssessmentInputs,
+    lines: Vec<InvoiceLine>,
+) -> Result<Assessment, AssessError> {
+    let service = inputs.service.as_str();
     let municipal_total = sum(&lines, Some(Party::Municipality))?;
     let office_total = sum(&lines, Some(Party::Office))?;
     let agency_total = sum(&lines, Some(Party::Agency))?;
     let total = sum(&lines, None)?;
-    let cash_discount = discount_line(bylaw, &lines)?;
+    let cash_discount = discount_line(bylaw, service, &lines)?;
     Ok(Assessment {
         bylaw_version: bylaw.version.clone(),
-        service: inputs.service.clone(),
+        service: service.to_owned(),
         lines,
         municipal_total,
         office_total,
         agency_total,
         total,
         cash_discount,
+        inputs: inputs.clone(),
     })
 }
 
-fn discount_line(bylaw: &Bylaw, lines: &[InvoiceLine]) -> Result<InvoiceLine, AssessError> {
+/// Why a waiver could not be applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WaiveError {
+    #[error("the invoice was assessed under bylaw {assessed}, not {given}")]
+    OtherBylaw { assessed: String, given: String },
+    #[error("the invoice has no line of head \"{0}\"")]
+    NoSuchHead(String),
+    #[error("head \"{0}\" is already waived")]
+    AlreadyWaived(String),
+    #[error(transparent)]
+    Assess(#[from] AssessError),
+}
+
+impl WaiveError {
+    /// The error for a person, in Persian or English.
+    pub fn message(&self, lang: daftar_types::Lang) -> String {
+        use daftar_types::Lang;
+        match (self, lang) {
+            (WaiveError::OtherBylaw { assessed, given }, Lang::Fa) => {
+                format!("صورت‌حساب با آیین‌نامهٔ {assessed} محاسبه شده است، نه {given}")
+            }
+            (WaiveError::NoSuchHead(head), Lang::Fa) => format!("صورت‌حساب ردیفی از سرفصل «{head}» ندارد"),
+            (WaiveError::AlreadyWaived(head), Lang::Fa) => format!("سرفصل «{head}» پیش‌تر بخشوده شده است"),
+            (WaiveError::Assess(error), lang) => error.message(lang),
+            (error, Lang::En) => error.to_string(),
+        }
+    }
+}
+
+/// The assessment with every line of the named heads waived: charged zero, its assessed
+/// amount kept in `waived_from` so the invoice still shows what was forgiven. The totals and
+/// the cash discount are recomputed under the same bylaw.
+pub fn waive(bylaw: &Bylaw, assessment: &Assessment, heads: &[String]) -> Result<Assessment, WaiveError> {
+    if bylaw.version != assessment.bylaw_version {
+        return Err(WaiveError::OtherBylaw {
+            assessed: assessment.bylaw_version.clone(),
+            given: bylaw.version.clone(),
+        });
+    }
+    let mut lines = assessment.lines.clone();
+    for head in heads {
+        let mut found = false;
+        for line in lines.iter_mut().filter(|l| &l.head == head) {
+            if line.waived_from.is_some() {
+                return Err(WaiveError::AlreadyWaived(head.clone()));
+            }
+            line.waived_from = Some(line.amount);
+            line.amount = Rials::ZERO;
+            found = true;
+        }
+        if !found {
+            return Err(WaiveError::NoSuchHead(head.clone()));
+        }
+    }
+    Ok(totals(bylaw, &assessment.inputs, lines)?)
+}
+
+fn discount_line(bylaw: &Bylaw, service: &str, lines: &[InvoiceLine]) -> Result<InvoiceLine, AssessError> {
     let discount = &bylaw.cash_discount;
-    let base = sum(lines, Some(discount.party))?;
+    let applies = discount.services.iter().any(|s| s == service);
+    let base = if applies { sum(lines, Some(discount.party))? } else { Rials::ZERO };
     let too_large = || AssessError::TooLarge { what: "the cash discount".to_owned() };
     let exact = discount
         .percent
@@ -342,5 +446,6 @@ fn discount_line(bylaw: &Bylaw, lines: &[InvoiceLine]) -> Result<InvoiceLine, As
         exact,
         amount: to_rials(rounded, || "the cash discount".to_owned())?,
         level: None,
+        waived_from: None,
     })
 }

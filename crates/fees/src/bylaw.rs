@@ -64,7 +64,7 @@ impl Party {
         }
     }
 
-    fn parse(text: &str) -> Option<Party> {
+    pub fn parse(text: &str) -> Option<Party> {
         [Party::Municipality, Party::Office, Party::Agency].into_iter().find(|p| p.key() == text)
     }
 }
@@ -268,6 +268,8 @@ pub struct CashDiscount {
     pub clause: String,
     pub party: Party,
     pub percent: Decimal,
+    /// The services it applies to; rent, say, is not discounted.
+    pub services: Vec<String>,
 }
 
 /// Paying by instalments: a minimum down payment, then up to `max_months` equal monthly
@@ -345,6 +347,7 @@ struct RawDiscount {
     clause: String,
     party: String,
     percent: toml::Value,
+    services: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -481,6 +484,7 @@ impl Bylaw {
             clause: text("cash_discount", "clause", d.clause)?,
             party: party("cash_discount", &d.party)?,
             percent: percent("cash_discount", "percent", &d.percent)?,
+            services: d.services,
         };
 
         let i = raw.instalments;

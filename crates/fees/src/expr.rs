@@ -765,6 +765,22 @@ impl fmt::Display for Cond {
     }
 }
 
+impl EvalError {
+    /// The error for a person, in Persian or English.
+    pub fn message(&self, lang: daftar_types::Lang) -> String {
+        use daftar_types::Lang;
+        match (self, lang) {
+            (EvalError::Overflow, Lang::Fa) => "حاصل محاسبه از حد مجاز بزرگ‌تر می‌شود".to_owned(),
+            (EvalError::DivisionByZero, Lang::Fa) => "تقسیم بر صفر پیش می‌آید".to_owned(),
+            (EvalError::MissingInput(name), Lang::Fa) => format!("مقدار «{name}» داده نشده است"),
+            (EvalError::NoTableEntry { table, key }, Lang::Fa) => {
+                format!("جدول «{table}» برای {} سطری ندارد", daftar_types::digits::to_persian(key))
+            }
+            (error, Lang::En) => error.to_string(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

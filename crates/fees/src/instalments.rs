@@ -43,6 +43,36 @@ pub enum InstalmentError {
     DateOutOfRange,
 }
 
+impl InstalmentError {
+    /// The error for a person, in Persian or English.
+    pub fn message(&self, lang: daftar_types::Lang) -> String {
+        use daftar_types::Lang;
+        use daftar_types::digits::to_persian;
+        match (self, lang) {
+            (InstalmentError::NothingToPay, Lang::Fa) => "مبلغی برای پرداخت نیست".to_owned(),
+            (InstalmentError::NegativeDownPayment, Lang::Fa) => "پیش‌پرداخت نمی‌تواند منفی باشد".to_owned(),
+            (InstalmentError::DownPaymentTooSmall { minimum }, Lang::Fa) => {
+                format!("پیش‌پرداخت دست‌کم باید {} باشد", minimum.format(Lang::Fa))
+            }
+            (InstalmentError::DownPaymentCoversTotal, Lang::Fa) => {
+                "پیش‌پرداخت همهٔ مبلغ را می‌پوشاند؛ یکجا پرداخت کنید".to_owned()
+            }
+            (InstalmentError::Months { max }, Lang::Fa) => {
+                format!("تعداد اقساط باید از ۱ تا {} ماه باشد", to_persian(&max.to_string()))
+            }
+            (InstalmentError::TooManyForAmount { rest, months }, Lang::Fa) => format!(
+                "{} را نمی‌توان به {} قسط دست‌کم یک‌ریالی بخش کرد",
+                rest.format(Lang::Fa),
+                to_persian(&months.to_string())
+            ),
+            (InstalmentError::DateOutOfRange, Lang::Fa) => {
+                "سررسید قسطی بیرون از بازهٔ تقویم می‌افتد".to_owned()
+            }
+            (error, Lang::En) => error.to_string(),
+        }
+    }
+}
+
 /// The smallest down payment the rules allow on `total`: the percentage rounded up to a whole
 /// Rial.
 pub fn minimum_down_payment(rules: &InstalmentRules, total: Rials) -> Option<Rials> {

@@ -19,7 +19,9 @@ mod expr;
 pub mod instalments;
 pub mod split;
 
-pub use assess::{AssessError, Assessment, AssessmentInputs, InvoiceLine, LevelInput, assess};
+pub use assess::{
+    AssessError, Assessment, AssessmentInputs, InvoiceLine, LevelInput, WaiveError, assess, waive,
+};
 pub use bylaw::{
     Band, Bylaw, BylawError, CashDiscount, Condition, DEMO_BYLAW_TOML, ExtraInput, Formula, Head,
     InstalmentRules, Party, Per, Rounding, RoundingMode, Table,

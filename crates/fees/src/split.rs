@@ -41,6 +41,23 @@ pub enum SplitError {
     UnknownLine,
 }
 
+impl SplitError {
+    /// The error for a person, in Persian or English.
+    pub fn message(&self, lang: daftar_types::Lang) -> String {
+        use daftar_types::Lang;
+        match (self, lang) {
+            (SplitError::NegativePayment, Lang::Fa) => "مبلغ پرداخت نمی‌تواند منفی باشد".to_owned(),
+            (SplitError::NegativeLine, Lang::Fa) => "بدهی یک ردیف نمی‌تواند منفی باشد".to_owned(),
+            (SplitError::MoreThanOwed { paid, owed }, Lang::Fa) => {
+                format!("{} پرداختی از {} بدهی بیشتر است", paid.format(Lang::Fa), owed.format(Lang::Fa))
+            }
+            (SplitError::TooLarge, Lang::Fa) => "مبالغ از حد مجاز بزرگ‌ترند".to_owned(),
+            (SplitError::UnknownLine, Lang::Fa) => "پرداخت‌ها با ردیف‌های این صورت‌حساب نمی‌خوانند".to_owned(),
+            (error, Lang::En) => error.to_string(),
+        }
+    }
+}
+
 /// What each line of the invoice is owed in full.
 pub fn shares_owed(assessment: &Assessment) -> Vec<Share> {
     assessment

@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 
 use daftar_fees::{
     AssessError, Assessment, AssessmentInputs, Bylaw, BylawError, EvalError, InstalmentError, LevelInput,
-    Party, Rials, Share, SplitError, add_months, assess, outstanding_after, party_totals, plan_instalments,
-    split_cash_payment, split_outstanding, split_payment,
+    Party, Rials, Share, SplitError, WaiveError, add_months, assess, outstanding_after, party_totals,
+    plan_instalments, split_cash_payment, split_outstanding, split_payment, waive,
 };
+
 use daftar_types::JalaliDate;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
@@ -170,7 +171,30 @@ fn rent_of_an_office_site() {
     assert_eq!(amounts(&a, "rent"), [65_000_000]);
     assert_eq!(a.office_total, Rials::ZERO);
     inputs.extra.insert("rent_months".to_owned(), d(3));
-    assert_eq!(assess(&bylaw, &inputs).expect("assesses").total, Rials::new(195_000_000));
+    let a = assess(&bylaw, &inputs).expect("assesses");
+    assert_eq!(a.total, Rials::new(195_000_000));
+    assert_eq!(a.cash_discount.amount, Rials::ZERO, "rent is not discounted");
+    assert_eq!(a.cash_total(), a.total);
+}
+
+#[test]
+fn a_waiver_zeroes_its_lines_keeps_what_was_forgiven_and_recomputes_the_discount() {
+    let bylaw = demo();
+    let a = worked();
+    let waived = waive(&bylaw, &a, &["floor_area".to_owned()]).expect("waives");
+    assert!(waived.lines.iter().filter(|l| l.head == "floor_area").all(|l| l.amount == Rials::ZERO));
+    let forgiven: i64 = waived.lines.iter().filter_map(|l| l.waived_from).map(Rials::get).sum();
+    assert_eq!(forgiven, 7_975_302_000);
+    assert_eq!(waived.total, Rials::new(4_500_000));
+    assert_eq!(waived.cash_discount.amount, Rials::ZERO);
+    assert_eq!(waived.inputs, a.inputs);
+    assert_eq!(
+        waive(&bylaw, &waived, &["floor_area".to_owned()]),
+        Err(WaiveError::AlreadyWaived("floor_area".to_owned()))
+    );
+    assert_eq!(waive(&bylaw, &a, &["no_such".to_owned()]), Err(WaiveError::NoSuchHead("no_such".to_owned())));
+    let all = waive(&bylaw, &a, &["floor_area".to_owned(), "office_service".to_owned()]).expect("waives");
+    assert_eq!(all.total, Rials::ZERO);
 }
 
 #[test]

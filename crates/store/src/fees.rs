@@ -21,3 +21,17 @@ pub async fn bylaw_in_force<'e>(ex: impl Executor<'e, Database = Any>, at: i64) 
     .fetch_optional(ex)
     .await?)
 }
+
+/// A published version by its name: an invoice is re-assessed or waived under the version it
+/// was assessed with.
+pub async fn bylaw_version<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    version: &str,
+) -> Result<Option<RulesRow>> {
+    Ok(sqlx::query_as(
+        "SELECT version, effective_from, effective_at, source, imported_at FROM fee_bylaws WHERE version = $1",
+    )
+    .bind(version.to_string())
+    .fetch_optional(ex)
+    .await?)
+}

@@ -13,6 +13,7 @@ pub struct OrderRow {
     pub return_url: String,
     pub status: String,
     pub created_at: i64,
+    pub refunded_at: Option<i64>,
 }
 
 pub async fn insert_order<'e>(ex: impl Executor<'e, Database = Any>, order: &OrderRow) -> Result<()> {
@@ -32,7 +33,7 @@ pub async fn insert_order<'e>(ex: impl Executor<'e, Database = Any>, order: &Ord
 
 pub async fn order<'e>(ex: impl Executor<'e, Database = Any>, reference: &str) -> Result<Option<OrderRow>> {
     Ok(sqlx::query_as(
-        "SELECT reference, amount, callback_url, return_url, status, created_at FROM sandbox_orders \
+        "SELECT reference, amount, callback_url, return_url, status, created_at, refunded_at FROM sandbox_orders \
          WHERE reference = $1",
     )
     .bind(reference.to_string())
@@ -53,4 +54,23 @@ pub async fn settle<'e>(
             .execute(ex)
             .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Refunds a paid order. Idempotent: refunding it again succeeds without a change, as real
+/// gateways answer a repeated refund of the same reference. False when the order was never paid.
+pub async fn refund(ex: &mut sqlx::AnyConnection, reference: &str, now: i64) -> Result<bool> {
+    sqlx::query(
+        "UPDATE sandbox_orders SET refunded_at = $1 \
+         WHERE reference = $2 AND status = 'paid' AND refunded_at IS NULL",
+    )
+    .bind(now)
+    .bind(reference.to_string())
+    .execute(&mut *ex)
+    .await?;
+    let refunded: Option<Option<i64>> =
+        sqlx::query_scalar("SELECT refunded_at FROM sandbox_orders WHERE reference = $1")
+            .bind(reference.to_string())
+            .fetch_optional(&mut *ex)
+            .await?;
+    Ok(matches!(refunded, Some(Some(_))))
 }

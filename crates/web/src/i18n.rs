@@ -48,8 +48,18 @@ mod tests {
 
     #[test]
     fn both_languages_have_every_key() {
-        let fa = [include_str!("../locales/fa/main.ftl"), include_str!("../locales/fa/plan.ftl")].concat();
-        let en = [include_str!("../locales/en/main.ftl"), include_str!("../locales/en/plan.ftl")].concat();
+        let fa = [
+            include_str!("../locales/fa/main.ftl"),
+            include_str!("../locales/fa/plan.ftl"),
+            include_str!("../locales/fa/money.ftl"),
+        ]
+        .concat();
+        let en = [
+            include_str!("../locales/en/main.ftl"),
+            include_str!("../locales/en/plan.ftl"),
+            include_str!("../locales/en/money.ftl"),
+        ]
+        .concat();
         let keys = |text: &str| -> Vec<String> {
             text.lines()
                 .filter_map(|line| line.split_once(" = ").map(|(k, _)| k.trim().to_string()))

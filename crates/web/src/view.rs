@@ -108,6 +108,8 @@ impl Page {
             "manage_users" => Permission::ManageUsers,
             "read_audit" => Permission::ReadAudit,
             "manage_own_credentials" => Permission::ManageOwnCredentials,
+            "manage_invoices" => Permission::ManageInvoices,
+            "read_finance" => Permission::ReadFinance,
             _ => return false,
         };
         self.principal.as_ref().is_some_and(|p| p.has_role(permission.roles()))

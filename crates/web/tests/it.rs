@@ -8,7 +8,7 @@ use daftar_app::authz::{self, Caller, Decision, Principal};
 use daftar_app::config::RateLimits;
 use daftar_app::{App, Config, Role};
 use daftar_store::scratch::ScratchDb;
-use reqwest::header::{COOKIE, HeaderMap, LOCATION, ORIGIN, SET_COOKIE};
+use reqwest::header::{CONTENT_TYPE, COOKIE, HeaderMap, LOCATION, ORIGIN, SET_COOKIE};
 use reqwest::{Client, Method, StatusCode, redirect};
 
 const PASSWORD: &str = daftar_app::demo::DEMO_PASSWORD;
@@ -67,6 +67,11 @@ impl Server {
             .unwrap();
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{username} signs in");
         session_cookie(response.headers()).expect("a session cookie")
+    }
+
+    /// A GET as a signed-in browser would send it.
+    fn get_as(&self, path: &str, cookie: &str) -> reqwest::RequestBuilder {
+        self.client.get(self.url(path)).header(COOKIE, cookie.to_string())
     }
 
     async fn latest_code(&self) -> String {
@@ -173,6 +178,8 @@ fn concrete(pattern: &str) -> String {
         .replace("{gateway}", "sandbox")
         .replace("{public_id}", "00")
         .replace("{reference}", "SBX-0")
+        .replace("{action}", "cancel")
+        .replace("{office}", "OF-1001")
 }
 
 /// Every route against every role: the status must be what the rule in `authz::ROUTES` says.
@@ -686,7 +693,8 @@ async fn gateway_callbacks_are_signed_verified_and_recorded_once_over_http() {
         ..Default::default()
     };
     let by = daftar_app::audit::By::System("test");
-    let invoice = daftar_app::money::issue_invoice(app, by, &meta, ("case", "C-9"), &inputs).await.unwrap();
+    let billed = daftar_app::money::Billed { owner_type: "case", owner_id: "C-9", office_id: None };
+    let invoice = daftar_app::money::issue_invoice(app, by, &meta, billed, &inputs).await.unwrap();
     let pay_url = daftar_app::money::start_payment(app, &meta, &invoice.public_id).await.unwrap();
     let reference = pay_url.rsplit('/').next().unwrap().to_string();
     let body = serde_json::json!({ "reference": reference, "status": "paid", "amount": invoice.cash_total })
@@ -755,6 +763,12 @@ async fn an_invoice_is_paid_through_the_sandbox_gateway_and_reconciles() {
     let s = start(test_config()).await;
     let meta = daftar_app::RequestMeta::default();
     let by = daftar_app::audit::By::System("test");
+    let office = daftar_app::directory::offices(&s.app)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|o| o.code == "OF-1001")
+        .unwrap();
     let inputs = daftar_fees::assess::AssessmentInputs {
         service: "building_permit".into(),
         levels: vec![
@@ -764,8 +778,9 @@ async fn an_invoice_is_paid_through_the_sandbox_gateway_and_reconciles() {
         p: 1_234_567,
         ..Default::default()
     };
-    let invoice =
-        daftar_app::money::issue_invoice(&s.app, by, &meta, ("case", "C-77"), &inputs).await.unwrap();
+    let billed =
+        daftar_app::money::Billed { owner_type: "case", owner_id: "C-77", office_id: Some(office.id) };
+    let invoice = daftar_app::money::issue_invoice(&s.app, by, &meta, billed, &inputs).await.unwrap();
     let page = s
         .client
         .get(s.url(&format!("/invoices/{}", invoice.public_id)))
@@ -778,27 +793,139 @@ async fn an_invoice_is_paid_through_the_sandbox_gateway_and_reconciles() {
     assert!(
         page.contains("عوارض زیربنا") && page.contains("حق‌الزحمهٔ دفتر") && page.contains("پرداخت از درگاه")
     );
-
     pay_through_sandbox(&s, &invoice.public_id).await;
-    let rent = daftar_app::money::issue_rent_invoice(
+
+    // Rent: finance bills this month's rent of the office's municipal site, the office pays it.
+    let now = daftar_app::Clock::now(&daftar_app::SystemClock);
+    let month = daftar_app::money::Period::containing(now);
+    daftar_app::money::let_site(
         &s.app,
         by,
         &meta,
         "OF-1001",
+        "S-07",
         daftar_types::Rials::new(65_000_000),
-        3,
+        month,
     )
     .await
     .unwrap();
-    assert_eq!(rent.total, 195_000_000, "three months of a 65,000,000-Rial site");
+    let finance = s.sign_in_staff("finance").await;
+    let billed = s
+        .post("/finance/rent")
+        .header(COOKIE, &finance)
+        .form(&[("period", month.label())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(billed.status(), StatusCode::SEE_OTHER);
+    let again = s
+        .post("/finance/rent")
+        .header(COOKIE, &finance)
+        .form(&[("period", month.label())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::SEE_OTHER);
+    let rents = daftar_store::money::invoices_of_owner(
+        s.app.store().pool(),
+        "office_rent",
+        &format!("S-07:{}", month.label()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(rents.len(), 1, "a month is billed once");
+    let rent = &rents[0];
+    assert_eq!((rent.total, rent.cash_total), (65_000_000, 65_000_000), "a month's rent, not discounted");
     pay_through_sandbox(&s, &rent.public_id).await;
 
-    let now = daftar_app::Clock::now(&daftar_app::SystemClock);
-    let report = daftar_app::money::reconcile(&s.app, by, now - 60, now + 60).await.unwrap();
-    assert_eq!(report.payments, 2);
-    assert_eq!(report.paid, invoice.cash_total + rent.cash_total);
-    assert_eq!(report.paid, report.shared);
-    assert!(report.differences.is_empty());
+    // The receipt is public and itemised by party.
+    let view = daftar_app::money::invoice(&s.app, &invoice.public_id).await.unwrap();
+    let code = view.payments[0].receipt_code.clone().expect("a receipt code");
+    let receipt =
+        s.client.get(s.url(&format!("/receipts/{code}"))).send().await.unwrap().text().await.unwrap();
+    assert!(receipt.contains("معتبر") && receipt.contains("دفتر خدمات") && receipt.contains("شهرداری"));
+
+    // The office's statement shows both payments; finance reconciles the month.
+    let statement: serde_json::Value = s
+        .get_as(&format!("/api/v1/finance/statements/OF-1001?period={}", month.label()), &finance)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(statement["office_due"], 4_500_000);
+    let invoices: std::collections::BTreeSet<&str> =
+        statement["lines"].as_array().unwrap().iter().map(|l| l["invoice"].as_str().unwrap()).collect();
+    assert_eq!(invoices, [invoice.public_id.as_str(), rent.public_id.as_str()].into_iter().collect());
+    let csv = s
+        .get_as(&format!("/finance/statement?office=OF-1001&period={}&format=csv", month.label()), &finance)
+        .send()
+        .await
+        .unwrap();
+    assert!(csv.headers()[CONTENT_TYPE].to_str().unwrap().starts_with("text/csv"));
+    let csv = csv.text().await.unwrap();
+    assert!(csv.starts_with('\u{feff}') && csv.contains("مبلغ (ریال)") && csv.contains(&rent.public_id));
+    let xlsx = s
+        .get_as(&format!("/finance/statement?office=OF-1001&period={}&format=xlsx", month.label()), &finance)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert!(xlsx.starts_with(b"PK"), "an XLSX workbook is a zip file");
+    let holder = s.sign_in_staff("holder").await;
+    let own = s
+        .get_as(&format!("/finance/statement?office=OF-1001&period={}", month.label()), &holder)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), StatusCode::OK, "an office's licence holder sees its own statement");
+    let other = s
+        .get_as(&format!("/finance/statement?office=OF-1002&period={}", month.label()), &holder)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), StatusCode::FORBIDDEN, "but not another office's");
+
+    let report: serde_json::Value = s
+        .get_as(&format!("/api/v1/finance/reconciliation?period={}", month.label()), &finance)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["payments"].as_array().unwrap().len(), 2);
+    assert_eq!(report["received"], invoice.cash_total + rent.cash_total);
+    assert_eq!(report["shared"], report["received"]);
+    assert_eq!(report["balanced"], true);
+    let page =
+        s.client.get(s.url("/finance")).header(COOKIE, &finance).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("همه‌چیز می‌خواند"));
+
+    // A refund goes back through the gateway, negates the shares and keeps the books balanced.
+    let refunded = s
+        .post(&format!("/invoices/{}/refund", invoice.public_id))
+        .header(COOKIE, &finance)
+        .form(&[("reason", "case withdrawn by the owner")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refunded.status(), StatusCode::SEE_OTHER);
+    let order = daftar_store::sandbox::order(s.app.store().pool(), &view.payments[0].gateway_ref)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(order.refunded_at.is_some(), "the gateway returned the money");
+    let report =
+        daftar_app::money::reconcile(&s.app, daftar_app::audit::By::System("test"), month).await.unwrap();
+    assert!(report.balanced(), "{:?}", report.differences);
+    assert_eq!(report.received, rent.cash_total);
+    let receipt =
+        s.client.get(s.url(&format!("/receipts/{code}"))).send().await.unwrap().text().await.unwrap();
+    assert!(receipt.contains("بازپرداخت شده"));
 
     // Paying again is refused: the invoice is closed.
     let again = s.post(&format!("/invoices/{}/pay", invoice.public_id)).send().await.unwrap();

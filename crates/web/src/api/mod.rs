@@ -2,6 +2,7 @@
 //! Handlers call the same use cases as the pages.
 
 pub mod auth;
+pub mod money;
 pub mod payments;
 pub mod plan;
 pub mod system;
@@ -95,6 +96,10 @@ impl Modify for Security {
         system::checkpoints,
         system::tariffs,
         payments::callback,
+        money::invoice,
+        money::receipt,
+        money::reconciliation,
+        money::statement,
         plan::parcel,
         plan::parcel_at,
         plan::instruction_sheet,
@@ -108,7 +113,7 @@ impl Modify for Security {
         (name = "auth", description = "Signing in and out"),
         (name = "users", description = "Accounts and roles"),
         (name = "system", description = "Keys, the audit log and the public tariffs"),
-        (name = "payments", description = "Payment gateways' signed callbacks"),
+        (name = "payments", description = "Invoices, receipts, finance reports and payment gateways' signed callbacks"),
         (name = "plan", description = "The detailed plan: parcels, instruction sheets, plan checks (coordinates: projected metres, EPSG:32639 in the demo city)"),
     )
 )]

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod admin;
 pub mod audit;
+pub mod finance;
 pub mod home;
 pub mod invoices;
 pub mod outbox;
