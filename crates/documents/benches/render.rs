@@ -1,5 +1,5 @@
-//! Time to render each sample document, from data to PDF bytes. The invoice, receipt and
-//! certificate are one page and the permit two, so a page costs the time shown divided by that.
+//! Time to render each sample document, from data to PDF bytes. Every sample is one page, so the
+//! times are per page.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use daftar_documents::{Seal, render_certificate, render_invoice, render_permit, render_receipt, samples};

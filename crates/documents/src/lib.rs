@@ -10,7 +10,8 @@
 //! only formats and lays them out, and refuses totals that do not add up. Permits, licences and
 //! certificates carry an Ed25519 [`Seal`] that [`verify_pdf`] checks from the file alone.
 //!
-//! The crate does no I/O.
+//! The crate does no I/O. A page costs a few milliseconds of CPU once the fonts and templates are
+//! loaded (on the first render), so async callers should render on a blocking thread.
 
 mod certificate;
 mod common;
