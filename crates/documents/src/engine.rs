@@ -15,7 +15,7 @@ use typst::foundations::{Bytes, Dict, IntoValue};
 use typst_as_lib::{TypstAsLibError, TypstEngine};
 
 use crate::error::DocumentError;
-use crate::seal::Seal;
+use crate::seal::{SEAL_FILE_NAME, Seal};
 use crate::text::strip_isolates;
 
 /// The only fonts the documents use: nothing is looked up on the host, so every server prints
@@ -85,6 +85,7 @@ pub(crate) fn render(
     inputs.insert("qr".into(), Bytes::new(qr_svg(verify_url)?.into_bytes()).into_value());
     if let Some(seal) = seal {
         inputs.insert("seal".into(), Bytes::new(seal.to_file()).into_value());
+        inputs.insert("seal_name".into(), SEAL_FILE_NAME.into_value());
     }
     let compiled = engine().compile_with_input(template.file(), inputs);
     let document = compiled.output.map_err(|error| DocumentError::Typeset { details: typst_error(error) })?;
