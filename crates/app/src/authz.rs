@@ -266,6 +266,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     // A receipt's code is printed on it (QR): whoever holds the receipt may check it.
     ("GET", "/receipts/{code}", Access::Public),
     ("GET", "/api/v1/receipts/{code}", Access::Public),
+    ("GET", "/invoices/{public_id}/pdf", Access::Public),
+    ("GET", "/receipts/{code}/pdf", Access::Public),
     ("GET", "/finance", Access::Permitted(Permission::ReadFinance)),
     ("POST", "/finance/close", Access::Permitted(Permission::ManageInvoices)),
     ("POST", "/finance/rent", Access::Permitted(Permission::ManageInvoices)),

@@ -74,6 +74,8 @@ pub struct Config {
     /// Where this deployment is reached from outside (`https://daftar.example.ir`), for the
     /// addresses a payment gateway calls back and returns the payer to.
     pub public_url: String,
+    /// The city whose municipality issues the documents, as printed on them.
+    pub city_name: String,
 }
 
 /// A secret that never appears in logs or debug output.
@@ -112,6 +114,7 @@ impl Default for Config {
             totp_issuer: "Daftar".to_string(),
             gateway_secret: Secret::generate(),
             public_url: "http://127.0.0.1:8080".to_string(),
+            city_name: "شهر نمونه".to_string(),
         }
     }
 }

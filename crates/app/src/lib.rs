@@ -12,6 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod directory;
+pub mod documents;
 pub mod error;
 pub mod fees;
 pub mod gateway;

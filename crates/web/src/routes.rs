@@ -84,6 +84,8 @@ fn table() -> Vec<RouteDef> {
         r("POST", "/invoices/{public_id}/pay", pages::invoices::pay),
         r("POST", "/invoices/{public_id}/{action}", pages::invoices::change),
         r("GET", "/receipts/{code}", pages::invoices::receipt),
+        r("GET", "/invoices/{public_id}/pdf", pages::invoices::invoice_pdf),
+        r("GET", "/receipts/{code}/pdf", pages::invoices::receipt_pdf),
         r("GET", "/finance", pages::finance::show),
         r("POST", "/finance/close", pages::finance::close),
         r("POST", "/finance/rent", pages::finance::bill_rent),

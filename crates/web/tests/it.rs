@@ -844,6 +844,11 @@ async fn an_invoice_is_paid_through_the_sandbox_gateway_and_reconciles() {
     let receipt =
         s.client.get(s.url(&format!("/receipts/{code}"))).send().await.unwrap().text().await.unwrap();
     assert!(receipt.contains("معتبر") && receipt.contains("دفتر خدمات") && receipt.contains("شهرداری"));
+    for path in [format!("/invoices/{}/pdf", invoice.public_id), format!("/receipts/{code}/pdf")] {
+        let pdf = s.client.get(s.url(&path)).send().await.unwrap();
+        assert_eq!(pdf.headers()[CONTENT_TYPE], "application/pdf", "{path}");
+        assert!(pdf.bytes().await.unwrap().starts_with(b"%PDF"), "{path}");
+    }
 
     // The office's statement shows both payments; finance reconciles the month.
     let statement: serde_json::Value = s

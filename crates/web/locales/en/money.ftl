@@ -80,3 +80,5 @@ statement-payment = Payment
 statement-refund = Refund
 export-csv = Download CSV
 export-xlsx = Download Excel
+invoice-pdf = Printable copy (PDF)
+receipt-pdf = Printable receipt (PDF)

@@ -80,3 +80,5 @@ statement-payment = پرداخت
 statement-refund = بازپرداخت
 export-csv = دریافت CSV
 export-xlsx = دریافت Excel
+invoice-pdf = نسخهٔ چاپی (PDF)
+receipt-pdf = نسخهٔ چاپی رسید (PDF)

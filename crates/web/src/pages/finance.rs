@@ -62,6 +62,11 @@ impl FinancePage {
         party_name(&self.p, &self.offices, key)
     }
 
+    /// A month is closed once, after it has ended.
+    fn may_close(&self) -> bool {
+        !self.report.closed && self.period.bounds().1 <= self.p.now
+    }
+
     fn office_name(&self, office: &OfficeRow) -> String {
         office_name(self.p.lang, office)
     }

@@ -52,6 +52,11 @@ impl InvoicePage {
         line.amount.format(self.p.lang)
     }
 
+    /// The cash discount as the negative amount it is.
+    fn discount(&self) -> String {
+        Rials::new(-self.view.assessment.cash_discount.amount.get()).format(self.p.lang)
+    }
+
     fn waived_from(&self, line: &InvoiceLine) -> Option<String> {
         line.waived_from.map(|r| r.format(self.p.lang))
     }
@@ -324,4 +329,36 @@ pub async fn sandbox_refund(
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+fn pdf(file_name: String, body: Vec<u8>) -> Response {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "application/pdf".to_string()),
+            (axum::http::header::CONTENT_DISPOSITION, format!("inline; filename=\"{file_name}\"")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The invoice as a PDF: every line with its formula, inputs and arithmetic.
+pub async fn invoice_pdf(
+    State(state): State<AppState>,
+    p: Page,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let body = daftar_app::documents::invoice_pdf(&state.app, &id).await.map_err(|e| PageError(e, p.lang))?;
+    Ok(pdf(format!("invoice-{id}.pdf"), body))
+}
+
+/// The receipt as a PDF with the QR code of its verification page.
+pub async fn receipt_pdf(
+    State(state): State<AppState>,
+    p: Page,
+    Path(code): Path<String>,
+) -> Result<Response, PageError> {
+    let body =
+        daftar_app::documents::receipt_pdf(&state.app, &code).await.map_err(|e| PageError(e, p.lang))?;
+    Ok(pdf(format!("receipt-{code}.pdf"), body))
 }
