@@ -158,6 +158,13 @@ pub enum Permission {
     ManageInvoices,
     /// Read the reconciliation and every office's statement.
     ReadFinance,
+    /// Publish calls, import exam results, run the selection, issue licences, manage offices'
+    /// equipment and experts, open offices.
+    ManageLicensing,
+    /// Vote on applicants in a call's board review.
+    BoardVote,
+    /// Apply to a licensing call.
+    Apply,
 }
 
 impl Permission {
@@ -169,6 +176,9 @@ impl Permission {
             // Separation of duties: the administrator manages accounts, not money.
             Permission::ManageInvoices => &[Role::Finance],
             Permission::ReadFinance => &[Role::Finance, Role::Supervisor],
+            Permission::ManageLicensing => &[Role::LicensingCommittee],
+            Permission::BoardVote => &[Role::BoardMember],
+            Permission::Apply => &[Role::Citizen],
         }
     }
 }
@@ -263,6 +273,24 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/invoices/{public_id}/pay", Access::Public),
     ("POST", "/invoices/{public_id}/{action}", Access::Permitted(Permission::ManageInvoices)),
     ("GET", "/api/v1/invoices/{public_id}", Access::Public),
+    // A call's rules and its final ranking (national IDs masked) are public.
+    ("GET", "/api/v1/licensing/calls/{call}", Access::Public),
+    ("GET", "/api/v1/licensing/calls/{call}/ranking", Access::Public),
+    ("POST", "/api/v1/licensing/calls", Access::Permitted(Permission::ManageLicensing)),
+    ("PUT", "/api/v1/licensing/calls/{call}/application", Access::Permitted(Permission::Apply)),
+    ("POST", "/api/v1/licensing/calls/{call}/application", Access::Permitted(Permission::Apply)),
+    ("GET", "/api/v1/licensing/calls/{call}/application", Access::Permitted(Permission::Apply)),
+    ("POST", "/api/v1/licensing/calls/{call}/exam", Access::Permitted(Permission::ManageLicensing)),
+    ("POST", "/api/v1/licensing/calls/{call}/votes", Access::Permitted(Permission::BoardVote)),
+    ("POST", "/api/v1/licensing/calls/{call}/selection", Access::Permitted(Permission::ManageLicensing)),
+    ("POST", "/api/v1/licensing/calls/{call}/licences", Access::Permitted(Permission::ManageLicensing)),
+    ("POST", "/api/v1/licensing/calls/{call}/experts", Access::Permitted(Permission::ManageLicensing)),
+    (
+        "POST",
+        "/api/v1/licensing/calls/{call}/offices/{office}/open",
+        Access::Permitted(Permission::ManageLicensing),
+    ),
+    ("POST", "/api/v1/offices/{office}/equipment", Access::Permitted(Permission::ManageLicensing)),
     // A receipt's code is printed on it (QR): whoever holds the receipt may check it.
     ("GET", "/receipts/{code}", Access::Public),
     ("GET", "/api/v1/receipts/{code}", Access::Public),

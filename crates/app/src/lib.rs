@@ -17,6 +17,7 @@ pub mod error;
 pub mod fees;
 pub mod gateway;
 pub mod keys;
+pub mod licensing;
 pub mod money;
 pub mod outbox;
 pub mod passwords;

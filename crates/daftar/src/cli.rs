@@ -44,6 +44,28 @@ pub enum Command {
     /// Money: publish fee bylaws, reconcile payments.
     #[command(subcommand)]
     Money(MoneyCommand),
+    /// Licensing calls: publish a call, recompute a selection.
+    #[command(subcommand)]
+    Licensing(LicensingCommand),
+}
+
+#[derive(Subcommand)]
+pub enum LicensingCommand {
+    /// Publish a licensing call (TOML; format in crates/licensing/README.md).
+    Publish {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        call: PathBuf,
+    },
+    /// Recompute a call's ranking and selection from its stored inputs and compare them with the
+    /// selection on record; prints the ranking and the inputs digest. Exits 1 when they differ.
+    Rerank {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The call's code, e.g. EO-1405-1.
+        call: String,
+    },
 }
 
 #[derive(Subcommand)]

@@ -3,6 +3,7 @@
 
 mod cli;
 mod commands;
+mod licensing;
 mod money;
 mod plan;
 mod startup;
@@ -25,6 +26,7 @@ async fn main() -> std::process::ExitCode {
         Command::Keys(command) => commands::keys(command),
         Command::Plan(command) => plan::run(command).await,
         Command::Money(command) => money::run(command).await,
+        Command::Licensing(command) => licensing::run(command).await,
     };
     match result {
         Ok(code) => code,

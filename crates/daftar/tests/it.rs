@@ -308,3 +308,25 @@ async fn money_commands_publish_a_bylaw_and_reconcile_a_period() {
     assert!(String::from_utf8_lossy(&rent.stdout).contains("0 rent invoice(s) issued for 1405/09"));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// `daftar licensing publish` takes a call file; `daftar licensing rerank` recomputes a call.
+#[tokio::test]
+async fn licensing_commands_publish_a_call_and_rerank_it() {
+    let dir = temp_dir("licensing");
+    let db = ScratchDb::new().await;
+    let url = db.url().to_string();
+    let call = write(&dir, "call.toml", daftar_licensing::DEMO_CALL_TOML);
+    let publish =
+        || daftar(&dir, &["licensing", "publish", "--database-url", &url, "--call", call.to_str().unwrap()]);
+    let out = publish();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("call EO-1405-1 published"));
+    assert!(!publish().status.success(), "a call is published once");
+    let out = daftar(&dir, &["licensing", "rerank", "--database-url", &url, "EO-1405-1"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("inputs digest ") && stdout.contains("no selection on record yet"), "{stdout}");
+    let unknown = daftar(&dir, &["licensing", "rerank", "--database-url", &url, "NO-SUCH"]);
+    assert!(!unknown.status.success());
+    let _ = std::fs::remove_dir_all(dir);
+}

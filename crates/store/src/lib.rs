@@ -10,6 +10,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod fees;
+pub mod licensing;
 pub mod money;
 pub mod orgs;
 pub mod otp;

@@ -22,6 +22,10 @@ struct Server {
 }
 
 async fn start(config: Config) -> Server {
+    start_with_clock(config, Arc::new(daftar_app::SystemClock)).await
+}
+
+async fn start_with_clock(config: Config, clock: Arc<dyn daftar_app::Clock>) -> Server {
     let db = ScratchDb::new().await;
     let store = db.store().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -31,7 +35,7 @@ async fn start(config: Config) -> Server {
     let app = App::new(
         store,
         config,
-        Arc::new(daftar_app::SystemClock),
+        clock,
         daftar_app::keys::generate(),
         Arc::new(daftar_app::outbox::DevelopmentSms),
     )
@@ -180,6 +184,7 @@ fn concrete(pattern: &str) -> String {
         .replace("{reference}", "SBX-0")
         .replace("{action}", "cancel")
         .replace("{office}", "OF-1001")
+        .replace("{call}", "no-such-call")
 }
 
 /// Every route against every role: the status must be what the rule in `authz::ROUTES` says.
@@ -935,4 +940,276 @@ async fn an_invoice_is_paid_through_the_sandbox_gateway_and_reconciles() {
     // Paying again is refused: the invoice is closed.
     let again = s.post(&format!("/invoices/{}/pay", invoice.public_id)).send().await.unwrap();
     assert_eq!(again.status(), StatusCode::CONFLICT);
+}
+
+/// A valid national ID from a serial number (the check digit computed as the domain note says).
+fn national_id(serial: u32) -> String {
+    let body = format!("{:09}", 100_000_000 + serial);
+    let sum: u32 = body.chars().enumerate().map(|(i, c)| c.to_digit(10).unwrap() * (10 - i as u32)).sum();
+    let r = sum % 11;
+    format!("{body}{}", if r < 2 { r } else { 11 - r })
+}
+
+fn licensing_person(id: &str, born: (i32, u8, u8), field: &str, years: u32) -> daftar_licensing::Person {
+    use daftar_licensing::{Degree, DegreeLevel, Experience};
+    daftar_licensing::Person {
+        national_id: daftar_types::NationalId::parse(id).unwrap(),
+        name: format!("متقاضی {id}"),
+        birth_date: daftar_types::JalaliDate::new(born.0, born.1, born.2).unwrap(),
+        citizen: true,
+        declarations: ["no_criminal_record", "no_moral_disqualification", "no_bankruptcy"]
+            .into_iter()
+            .map(String::from)
+            .collect(),
+        degrees: vec![Degree::new(DegreeLevel::Master, field, "دانشگاه تهران")],
+        experience: vec![Experience::years("urban_planning", years)],
+    }
+}
+
+/// The whole call over HTTP: publish → 60 applicants register inside the window → exam → 50
+/// selected (sites by serial choice) → licences → experts certified → an office opens.
+#[tokio::test]
+async fn a_whole_licensing_call_over_http() {
+    let clock = Arc::new(daftar_app::ManualClock::new(daftar_app::Clock::now(&daftar_app::SystemClock)));
+    let s = start_with_clock(test_config(), clock.clone()).await;
+    let today = daftar_types::Timestamp::from_unix(daftar_app::Clock::now(&*clock)).to_tehran().date();
+    let last = today.add_days(2).unwrap();
+    let call = daftar_licensing::DEMO_CALL_TOML
+        .replace(
+            "first_day = \"1405/02/01\"",
+            &format!("first_day = \"{}\"", today.format_numeric(daftar_types::Lang::En)),
+        )
+        .replace(
+            "last_day = \"1405/02/15\"",
+            &format!("last_day = \"{}\"", last.format_numeric(daftar_types::Lang::En)),
+        )
+        .replace(
+            "reference_date = \"1405/02/15\"",
+            &format!("reference_date = \"{}\"", last.format_numeric(daftar_types::Lang::En)),
+        )
+        .replace("code = \"EO-1405-1\"", "code = \"EO-TEST\"");
+    let committee = s.sign_in_staff("committee").await;
+    let published =
+        s.post("/api/v1/licensing/calls").header(COOKIE, &committee).body(call).send().await.unwrap();
+    assert_eq!(published.status(), StatusCode::CREATED, "{}", published.text().await.unwrap());
+    let rules: serde_json::Value =
+        s.client.get(s.url("/api/v1/licensing/calls/EO-TEST")).send().await.unwrap().json().await.unwrap();
+    let sites: Vec<String> = rules["rules"]["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["code"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(sites.len(), 35);
+
+    let mut ids = Vec::new();
+    for i in 0..60u32 {
+        let id = national_id(i * 7 + 11);
+        let cookie = s.sign_in_citizen(&id, &format!("0912{:07}", 1_000_000 + i)).await;
+        let location = if i % 3 == 0 {
+            daftar_licensing::Location::OwnPremises(daftar_licensing::Premises {
+                district: 1 + (i % 5) as u8,
+                area_m2: 120.into(),
+                customer_area_m2: 70.into(),
+                floor: 0,
+                zone_use: "commercial".into(),
+                sanitary: true,
+                hvac: true,
+            })
+        } else {
+            let first = sites[(i as usize) % sites.len()].clone();
+            daftar_licensing::Location::MunicipalSite(daftar_licensing::SiteRequest {
+                preferences: vec![first, sites[(i as usize + 1) % sites.len()].clone()],
+                accept_other_sites: true,
+            })
+        };
+        let application = daftar_licensing::Application {
+            applicant: licensing_person(&id, (1370, 1 + (i % 12) as u8, 10), "architecture", i % 12),
+            technical_manager: licensing_person(&national_id(900_000 + i), (1372, 5, 5), "urban_planning", 3),
+            location,
+            submitted_at: daftar_types::Timestamp::from_unix(0),
+        };
+        let body = serde_json::to_value(&application).unwrap();
+        let path = "/api/v1/licensing/calls/EO-TEST/application";
+        let draft = s
+            .client
+            .put(s.url(path))
+            .header(ORIGIN, s.base.clone())
+            .header(COOKIE, &cookie)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(draft.status(), StatusCode::OK, "{}", draft.text().await.unwrap());
+        let submitted: serde_json::Value =
+            s.post(path).header(COOKIE, &cookie).json(&body).send().await.unwrap().json().await.unwrap();
+        assert_eq!(submitted["status"], "submitted", "{submitted}");
+        assert!(submitted["receipt_code"].as_str().is_some_and(|c| c.len() == 16));
+        let again = s
+            .client
+            .put(s.url(path))
+            .header(ORIGIN, s.base.clone())
+            .header(COOKIE, &cookie)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), StatusCode::CONFLICT, "a submission is final");
+        ids.push((id, cookie));
+    }
+
+    // The window closes at 24:00 of its last day, Tehran time.
+    let closes = last.add_days(1).unwrap().start_of_day_tehran().unix();
+    clock.advance(closes - daftar_app::Clock::now(&*clock));
+    let late = s.sign_in_citizen(&national_id(5_000), "09129999999").await;
+    let late_id = national_id(5_000);
+    let late_app = serde_json::to_value(daftar_licensing::Application {
+        applicant: licensing_person(&late_id, (1370, 1, 1), "architecture", 1),
+        technical_manager: licensing_person(&national_id(5_001), (1370, 1, 1), "urban_planning", 1),
+        location: daftar_licensing::Location::MunicipalSite(daftar_licensing::SiteRequest {
+            preferences: vec![],
+            accept_other_sites: true,
+        }),
+        submitted_at: daftar_types::Timestamp::from_unix(0),
+    })
+    .unwrap();
+    let refused = s
+        .post("/api/v1/licensing/calls/EO-TEST/application")
+        .header(COOKIE, &late)
+        .json(&late_app)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::CONFLICT, "at 24:00 of the last day the window is closed");
+    // Days have passed: sessions from registration have expired.
+    let committee = s.sign_in_staff("committee").await;
+    let first_applicant = s.sign_in_citizen(&ids[0].0, "09121000000").await;
+
+    // Exam results for everyone, then the selection: once.
+    let csv: String = std::iter::once("national_id,score".to_string())
+        .chain(ids.iter().enumerate().map(|(k, (id, _))| format!("{id},{}", 40 + (k * 37) % 60)))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let imported = s
+        .post("/api/v1/licensing/calls/EO-TEST/exam")
+        .header(COOKIE, &committee)
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(imported.status(), StatusCode::OK, "{}", imported.text().await.unwrap());
+    let (a, b) = tokio::join!(
+        s.post("/api/v1/licensing/calls/EO-TEST/selection").header(COOKIE, &committee).send(),
+        s.post("/api/v1/licensing/calls/EO-TEST/selection").header(COOKIE, &committee).send(),
+    );
+    let statuses = [a.unwrap().status(), b.unwrap().status()];
+    assert!(statuses.contains(&StatusCode::OK) && statuses.contains(&StatusCode::CONFLICT), "{statuses:?}");
+    let ranking: serde_json::Value = s
+        .client
+        .get(s.url("/api/v1/licensing/calls/EO-TEST/ranking"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ranks = ranking["ranks"].as_array().unwrap();
+    let rerun = daftar_app::licensing::rerank(&s.app, "EO-TEST").await.unwrap();
+    assert_eq!(ranks.len(), 60, "{:?}", rerun.ranking.not_ranked);
+    assert!(ranks.iter().all(|r| r["masked_national_id"].as_str().unwrap().contains("****")));
+    let chosen: Vec<_> = ranks.iter().filter(|r| r["selected"] == true).collect();
+    assert_eq!(chosen.len(), 50);
+    let mut given: Vec<&str> = chosen.iter().filter_map(|r| r["site"].as_str()).collect();
+    let count = given.len();
+    given.sort_unstable();
+    given.dedup();
+    assert_eq!(given.len(), count, "no site is given twice");
+    let digest = ranking["inputs_digest"].as_str().unwrap().to_string();
+    let mine: serde_json::Value = s
+        .get_as("/api/v1/licensing/calls/EO-TEST/application", &first_applicant)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine["inputs_digest"], digest.as_str(), "the applicant sees the digest of the inputs");
+    assert!(mine["rank"].as_u64().is_some() && mine["eligible"] == true, "{mine}");
+    assert!(mine["conditions"].as_array().unwrap().len() >= 5);
+
+    // Licences, then an office's experts and equipment; it opens only when both are complete.
+    let licences: serde_json::Value = s
+        .post("/api/v1/licensing/calls/EO-TEST/licences")
+        .header(COOKIE, &committee)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let offices: Vec<String> =
+        licences["offices"].as_array().unwrap().iter().map(|o| o.as_str().unwrap().to_string()).collect();
+    assert_eq!(offices.len(), 50);
+    let office = &offices[0];
+    let open_path = format!("/api/v1/licensing/calls/EO-TEST/offices/{office}/open");
+    let early = s.post(&open_path).header(COOKIE, &committee).send().await.unwrap();
+    assert_eq!(early.status(), StatusCode::CONFLICT, "no experts, no equipment yet");
+    for k in 0..3u32 {
+        let expert = national_id(700_000 + k);
+        let degrees = serde_json::json!([{ "level": "bachelor", "field": "architecture", "university": "دانشگاه شیراز" }]);
+        for step in [
+            serde_json::json!({ "national_id": expert, "step": "register", "name": format!("کارشناس {k}"), "degrees": degrees }),
+            serde_json::json!({ "national_id": expert, "step": "training_completed" }),
+            serde_json::json!({ "national_id": expert, "step": "exam", "score": "82.5" }),
+            serde_json::json!({ "national_id": expert, "step": "certify" }),
+            serde_json::json!({ "national_id": expert, "step": "assign", "office": office }),
+        ] {
+            let done = s
+                .post("/api/v1/licensing/calls/EO-TEST/experts")
+                .header(COOKIE, &committee)
+                .json(&step)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(done.status(), StatusCode::NO_CONTENT, "{step}: {}", done.text().await.unwrap());
+        }
+    }
+    let still = s.post(&open_path).header(COOKIE, &committee).send().await.unwrap();
+    assert_eq!(still.status(), StatusCode::CONFLICT, "the equipment is not installed");
+    let items: Vec<String> = rules["rules"]["equipment"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"]["code"].as_str().unwrap().to_string())
+        .collect();
+    for item in &items {
+        let body = serde_json::json!({ "item": item, "status": "installed" });
+        let set = s
+            .post(&format!("/api/v1/offices/{office}/equipment"))
+            .header(COOKIE, &committee)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(set.status(), StatusCode::NO_CONTENT);
+    }
+    let opened = s.post(&open_path).header(COOKIE, &committee).send().await.unwrap();
+    assert_eq!(opened.status(), StatusCode::NO_CONTENT, "{}", opened.text().await.unwrap());
+    let status = daftar_app::directory::offices(&s.app)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|o| &o.code == office)
+        .unwrap()
+        .status;
+    assert_eq!(status, "open");
+
+    // Offices on municipal sites pay their rent monthly from now on.
+    let month = daftar_app::money::Period::containing(daftar_app::Clock::now(&*clock));
+    let sites_let = daftar_store::money::sites_let_in(s.app.store().pool(), &month.label()).await.unwrap();
+    assert_eq!(sites_let.len(), count);
+
+    // Anyone can recompute the selection from the stored inputs and get the same result.
+    let rerun = daftar_app::licensing::rerank(&s.app, "EO-TEST").await.unwrap();
+    assert!(rerun.identical && rerun.digest == digest);
 }

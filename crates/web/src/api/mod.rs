@@ -2,6 +2,7 @@
 //! Handlers call the same use cases as the pages.
 
 pub mod auth;
+pub mod licensing;
 pub mod money;
 pub mod payments;
 pub mod plan;
@@ -100,6 +101,19 @@ impl Modify for Security {
         money::receipt,
         money::reconciliation,
         money::statement,
+        licensing::call,
+        licensing::publish,
+        licensing::save,
+        licensing::submit,
+        licensing::mine,
+        licensing::exam,
+        licensing::vote,
+        licensing::select,
+        licensing::ranking,
+        licensing::licences,
+        licensing::expert,
+        licensing::equipment,
+        licensing::open,
         plan::parcel,
         plan::parcel_at,
         plan::instruction_sheet,
@@ -114,6 +128,7 @@ impl Modify for Security {
         (name = "users", description = "Accounts and roles"),
         (name = "system", description = "Keys, the audit log and the public tariffs"),
         (name = "payments", description = "Invoices, receipts, finance reports and payment gateways' signed callbacks"),
+        (name = "licensing", description = "Licensing calls: registration, exam and board, selection, licences, experts, opening offices"),
         (name = "plan", description = "The detailed plan: parcels, instruction sheets, plan checks (coordinates: projected metres, EPSG:32639 in the demo city)"),
     )
 )]
