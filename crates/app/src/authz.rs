@@ -276,6 +276,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     // A call's rules and its final ranking (national IDs masked) are public.
     ("GET", "/api/v1/licensing/calls/{call}", Access::Public),
     ("GET", "/api/v1/licensing/calls/{call}/ranking", Access::Public),
+    ("GET", "/calls/{call}", Access::Public),
+    ("GET", "/calls/{call}/ranking", Access::Public),
     ("POST", "/api/v1/licensing/calls", Access::Permitted(Permission::ManageLicensing)),
     ("PUT", "/api/v1/licensing/calls/{call}/application", Access::Permitted(Permission::Apply)),
     ("POST", "/api/v1/licensing/calls/{call}/application", Access::Permitted(Permission::Apply)),

@@ -169,6 +169,7 @@ pub async fn seed(app: &App) -> AppResult<Vec<DemoLogin>> {
 
     crate::fees::publish_bylaw(app, by, &meta, daftar_fees::bylaw::DEMO_BYLAW_TOML).await?;
     crate::plan::import_rules(app, by, &meta, daftar_zoning::DEMO_RULES_TOML).await?;
+    crate::licensing::publish_call(app, by, &meta, daftar_licensing::DEMO_CALL_TOML).await?;
     let city = SynthCity::generate(SynthConfig::new(DEMO_CITY_SEED, DEMO_CITY_PARCELS));
     crate::plan::import_map(app, by, &meta, Some(city.zones.clone()), city.parcels().collect()).await?;
     Ok(logins)

@@ -329,8 +329,8 @@ async fn every_demo_state_change_is_in_the_verified_chain() {
     assert_eq!(report.problem, None);
     assert_eq!(report.records, checkpoint.seq);
     // 3 districts, 4 offices, 12 staff, 3 citizens, the agency and its key, the fee bylaw, the
-    // plan rules and the plan map.
-    assert_eq!(report.records, 27);
+    // plan rules, the licensing call and the plan map.
+    assert_eq!(report.records, 28);
 }
 
 /// The worked invoice of the sample plan (M111, P = 1,234,567), as assessment inputs.

@@ -152,6 +152,8 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     println!("Citizens sign in with national ID and mobile; their one-time codes appear at {url}dev/outbox");
     println!("The agency's key goes in an `Authorization: Bearer …` header.");
     println!("A sample invoice to pay through the sandbox gateway: {url}invoices/{invoice}");
+    let call = daftar_licensing::CallRules::demo().map_err(|e| anyhow::anyhow!("the demo call: {e}"))?;
+    println!("The licensing call, its rules and sites: {url}calls/{}", call.code);
     println!();
     startup::run(app, std::net::SocketAddr::from(([127, 0, 0, 1], args.port))).await?;
     Ok(ExitCode::SUCCESS)

@@ -52,12 +52,14 @@ mod tests {
             include_str!("../locales/fa/main.ftl"),
             include_str!("../locales/fa/plan.ftl"),
             include_str!("../locales/fa/money.ftl"),
+            include_str!("../locales/fa/licensing.ftl"),
         ]
         .concat();
         let en = [
             include_str!("../locales/en/main.ftl"),
             include_str!("../locales/en/plan.ftl"),
             include_str!("../locales/en/money.ftl"),
+            include_str!("../locales/en/licensing.ftl"),
         ]
         .concat();
         let keys = |text: &str| -> Vec<String> {

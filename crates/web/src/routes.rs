@@ -87,6 +87,8 @@ fn table() -> Vec<RouteDef> {
         r("GET", "/invoices/{public_id}/pdf", pages::invoices::invoice_pdf),
         r("GET", "/receipts/{code}/pdf", pages::invoices::receipt_pdf),
         r("GET", "/finance", pages::finance::show),
+        r("GET", "/calls/{call}", pages::licensing::show),
+        r("GET", "/calls/{call}/ranking", pages::licensing::ranking),
         r("POST", "/finance/close", pages::finance::close),
         r("POST", "/finance/rent", pages::finance::bill_rent),
         r("GET", "/finance/statement", pages::finance::statement),

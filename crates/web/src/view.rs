@@ -87,6 +87,11 @@ impl Page {
         daftar_types::number::format_int(*n, self.lang)
     }
 
+    /// A count (ranks, points, capacities).
+    pub fn count(&self, n: &u32) -> String {
+        daftar_types::number::format_int(i64::from(*n), self.lang)
+    }
+
     /// A decimal number written as text ("4500000", "0.5"), with the language's digits and
     /// separators.
     pub fn decimal(&self, s: &str) -> String {

@@ -1001,6 +1001,8 @@ async fn a_whole_licensing_call_over_http() {
         .map(|s| s["code"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(sites.len(), 35);
+    let page = s.client.get(s.url("/calls/EO-TEST")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("فراخوان واگذاری مجوز") && page.contains("باز است") && page.contains("ریال"));
 
     let mut ids = Vec::new();
     for i in 0..60u32 {
@@ -1125,6 +1127,8 @@ async fn a_whole_licensing_call_over_http() {
     given.dedup();
     assert_eq!(given.len(), count, "no site is given twice");
     let digest = ranking["inputs_digest"].as_str().unwrap().to_string();
+    let page = s.client.get(s.url("/calls/EO-TEST/ranking")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(&digest) && page.contains("****") && page.contains("برگزیده"));
     let mine: serde_json::Value = s
         .get_as("/api/v1/licensing/calls/EO-TEST/application", &first_applicant)
         .send()

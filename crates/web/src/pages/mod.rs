@@ -6,6 +6,7 @@ pub mod audit;
 pub mod finance;
 pub mod home;
 pub mod invoices;
+pub mod licensing;
 pub mod outbox;
 pub mod plan;
 pub mod sign_in;
