@@ -82,12 +82,8 @@ pub(crate) async fn workflow_roles(
         Role::Agency if agency_code(app, principal).await?.as_deref() == Some(&definition.agency.code) => {
             &["agency_officer"]
         }
-        Role::Agency => &[],
         _ => return Err(AppError::Forbidden),
     };
-    if roles.is_empty() && role != Role::Agency {
-        return Err(AppError::Forbidden);
-    }
     Ok(roles.to_vec())
 }
 
