@@ -1,6 +1,8 @@
 //! The one error type of the use cases. The web layer maps each variant to a status code and
 //! renders its bilingual messages.
 
+use std::borrow::Cow;
+
 use daftar_store::StoreError;
 use daftar_types::Lang;
 use serde::Serialize;
@@ -25,17 +27,18 @@ impl Message {
     }
 }
 
-/// A problem with one input field, naming the field in both languages.
+/// A problem with one input field, naming the field in both languages. The field is usually a
+/// fixed name; rows of a repeated group carry their index (`applicant.degrees.1.field`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
-    pub field: &'static str,
+    pub field: Cow<'static, str>,
     pub label: Message,
     pub message: Message,
 }
 
 impl FieldError {
-    pub fn new(field: &'static str, label: Message, message: Message) -> FieldError {
-        FieldError { field, label, message }
+    pub fn new(field: impl Into<Cow<'static, str>>, label: Message, message: Message) -> FieldError {
+        FieldError { field: field.into(), label, message }
     }
 
     /// "Label: message", in one language.

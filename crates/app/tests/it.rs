@@ -113,7 +113,7 @@ async fn bad_identifiers_are_named_in_both_languages() {
     let h = harness().await;
     match auth::request_code(&h.app, "0684159415", "0812", &meta("p")).await {
         Err(AppError::Invalid(fields)) => {
-            let names: Vec<_> = fields.iter().map(|f| f.field).collect();
+            let names: Vec<_> = fields.iter().map(|f| f.field.as_ref()).collect();
             assert_eq!(names, ["national_id", "mobile"]);
             assert!(fields[0].text(daftar_types::Lang::Fa).starts_with("کد ملی"));
             assert!(fields[1].text(daftar_types::Lang::En).starts_with("Mobile number"));

@@ -49,7 +49,7 @@ pub struct ApiErrorBody {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ApiFieldError {
-    pub field: &'static str,
+    pub field: String,
     pub message_fa: String,
     pub message_en: String,
 }
@@ -60,7 +60,7 @@ fn api_body(err: &AppError) -> ApiErrorBody {
         AppError::Invalid(fields) => fields
             .iter()
             .map(|f| ApiFieldError {
-                field: f.field,
+                field: f.field.to_string(),
                 message_fa: f.text(Lang::Fa),
                 message_en: f.text(Lang::En),
             })

@@ -115,6 +115,7 @@ impl Page {
             "manage_own_credentials" => Permission::ManageOwnCredentials,
             "manage_invoices" => Permission::ManageInvoices,
             "read_finance" => Permission::ReadFinance,
+            "manage_licensing" => Permission::ManageLicensing,
             _ => return false,
         };
         self.principal.as_ref().is_some_and(|p| p.has_role(permission.roles()))

@@ -950,6 +950,34 @@ fn national_id(serial: u32) -> String {
     format!("{body}{}", if r < 2 { r } else { 11 - r })
 }
 
+/// Publishes the demo call under `code` with its window open from today for three days; returns
+/// the window's last day.
+async fn publish_open_call(
+    s: &Server,
+    committee: &str,
+    clock: &dyn daftar_app::Clock,
+    code: &str,
+) -> daftar_types::JalaliDate {
+    let today = daftar_types::Timestamp::from_unix(clock.now()).to_tehran().date();
+    let last = today.add_days(2).unwrap();
+    let day = |d: daftar_types::JalaliDate| d.format_numeric(daftar_types::Lang::En);
+    let call = daftar_licensing::DEMO_CALL_TOML
+        .replace("first_day = \"1405/02/01\"", &format!("first_day = \"{}\"", day(today)))
+        .replace("last_day = \"1405/02/15\"", &format!("last_day = \"{}\"", day(last)))
+        .replace("reference_date = \"1405/02/15\"", &format!("reference_date = \"{}\"", day(last)))
+        .replace("code = \"EO-1405-1\"", &format!("code = \"{code}\""));
+    let published =
+        s.post("/api/v1/licensing/calls").header(COOKIE, committee).body(call).send().await.unwrap();
+    assert_eq!(published.status(), StatusCode::CREATED, "{}", published.text().await.unwrap());
+    last
+}
+
+/// Moves the clock past the window's close (24:00 of its last day, Tehran time).
+fn close_window(clock: &daftar_app::ManualClock, last: daftar_types::JalaliDate) {
+    let closes = last.add_days(1).unwrap().start_of_day_tehran().unix();
+    clock.advance(closes - daftar_app::Clock::now(clock));
+}
+
 fn licensing_person(id: &str, born: (i32, u8, u8), field: &str, years: u32) -> daftar_licensing::Person {
     use daftar_licensing::{Degree, DegreeLevel, Experience};
     daftar_licensing::Person {
@@ -972,26 +1000,8 @@ fn licensing_person(id: &str, born: (i32, u8, u8), field: &str, years: u32) -> d
 async fn a_whole_licensing_call_over_http() {
     let clock = Arc::new(daftar_app::ManualClock::new(daftar_app::Clock::now(&daftar_app::SystemClock)));
     let s = start_with_clock(test_config(), clock.clone()).await;
-    let today = daftar_types::Timestamp::from_unix(daftar_app::Clock::now(&*clock)).to_tehran().date();
-    let last = today.add_days(2).unwrap();
-    let call = daftar_licensing::DEMO_CALL_TOML
-        .replace(
-            "first_day = \"1405/02/01\"",
-            &format!("first_day = \"{}\"", today.format_numeric(daftar_types::Lang::En)),
-        )
-        .replace(
-            "last_day = \"1405/02/15\"",
-            &format!("last_day = \"{}\"", last.format_numeric(daftar_types::Lang::En)),
-        )
-        .replace(
-            "reference_date = \"1405/02/15\"",
-            &format!("reference_date = \"{}\"", last.format_numeric(daftar_types::Lang::En)),
-        )
-        .replace("code = \"EO-1405-1\"", "code = \"EO-TEST\"");
     let committee = s.sign_in_staff("committee").await;
-    let published =
-        s.post("/api/v1/licensing/calls").header(COOKIE, &committee).body(call).send().await.unwrap();
-    assert_eq!(published.status(), StatusCode::CREATED, "{}", published.text().await.unwrap());
+    let last = publish_open_call(&s, &committee, &*clock, "EO-TEST").await;
     let rules: serde_json::Value =
         s.client.get(s.url("/api/v1/licensing/calls/EO-TEST")).send().await.unwrap().json().await.unwrap();
     let sites: Vec<String> = rules["rules"]["sites"]
@@ -1017,6 +1027,7 @@ async fn a_whole_licensing_call_over_http() {
                 zone_use: "commercial".into(),
                 sanitary: true,
                 hvac: true,
+                address: "تهران، خیابان انقلاب، پلاک ۱۲".to_owned(),
             })
         } else {
             let first = sites[(i as usize) % sites.len()].clone();
@@ -1061,8 +1072,7 @@ async fn a_whole_licensing_call_over_http() {
     }
 
     // The window closes at 24:00 of its last day, Tehran time.
-    let closes = last.add_days(1).unwrap().start_of_day_tehran().unix();
-    clock.advance(closes - daftar_app::Clock::now(&*clock));
+    close_window(&clock, last);
     let late = s.sign_in_citizen(&national_id(5_000), "09129999999").await;
     let late_id = national_id(5_000);
     let late_app = serde_json::to_value(daftar_licensing::Application {
@@ -1216,4 +1226,228 @@ async fn a_whole_licensing_call_over_http() {
     // Anyone can recompute the selection from the stored inputs and get the same result.
     let rerun = daftar_app::licensing::rerank(&s.app, "EO-TEST").await.unwrap();
     assert!(rerun.identical && rerun.digest == digest);
+
+    licence_lifecycle(&s, &committee, office, &*clock).await;
+}
+
+/// Whether the office may act today, as the permit cycle asks.
+async fn office_may_act(s: &Server, office: &str, clock: &dyn daftar_app::Clock) -> bool {
+    let id = daftar_app::directory::offices(&s.app)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|o| o.code == office)
+        .unwrap()
+        .id;
+    let today = daftar_types::Timestamp::from_unix(clock.now()).to_tehran().date();
+    let mut conn = s.app.store().pool().acquire().await.unwrap();
+    daftar_app::licensing::office_may_act(&mut conn, id, today).await.unwrap()
+}
+
+/// An open office's licence is suspended, resumed, renewed and revoked, each with a reason; a
+/// suspended or revoked licence's office may not act; the public sees the status, the committee
+/// the history; the licence prints as a sealed PDF.
+async fn licence_lifecycle(s: &Server, committee: &str, office: &str, clock: &dyn daftar_app::Clock) {
+    let api = format!("/api/v1/licences/{office}");
+    let change = |action: &str, reason: &str| {
+        s.post(&format!("{api}/{action}"))
+            .header(COOKIE, committee)
+            .json(&serde_json::json!({ "reason": reason }))
+            .send()
+    };
+    assert!(office_may_act(s, office, clock).await, "an open office with an active licence acts");
+    let unexplained = change("suspend", "  ").await.unwrap();
+    assert_eq!(unexplained.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: serde_json::Value = unexplained.json().await.unwrap();
+    assert_eq!(body["fields"][0]["field"], "reason");
+    assert!(body["fields"][0]["message_fa"].as_str().unwrap().starts_with("دلیل"), "{body}");
+
+    let suspended = change("suspend", "شکایت دربارهٔ دریافت بیش از تعرفه").await.unwrap();
+    assert_eq!(suspended.status(), StatusCode::OK);
+    let suspended: serde_json::Value = suspended.json().await.unwrap();
+    assert_eq!(suspended["status"], "suspended");
+    assert!(!office_may_act(s, office, clock).await, "a suspended licence's office may not act");
+    let public =
+        s.client.get(s.url(&format!("/licences/{office}"))).send().await.unwrap().text().await.unwrap();
+    assert!(
+        public.contains("تعلیق‌شده") && !public.contains("شکایت"),
+        "the public sees the status, not the reasons"
+    );
+    assert_eq!(change("renew", "تمدید").await.unwrap().status(), StatusCode::CONFLICT, "resume first");
+
+    assert_eq!(change("resume", "رسیدگی به شکایت تمام شد").await.unwrap().status(), StatusCode::OK);
+    assert!(office_may_act(s, office, clock).await);
+    let renewed: serde_json::Value = change("renew", "درخواست دارنده").await.unwrap().json().await.unwrap();
+    let expiry =
+        |v: &serde_json::Value| daftar_types::JalaliDate::parse(v["expires_on"].as_str().unwrap()).unwrap();
+    assert_eq!(expiry(&renewed).year(), expiry(&suspended).year() + 3, "renewal adds the call's validity");
+
+    // The committee's page: a move without a reason comes back with the error beside the field.
+    let page =
+        s.get_as(&format!("/licences/{office}"), committee).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("شکایت دربارهٔ دریافت بیش از تعرفه") && page.contains("لغو"));
+    let revoke = |reason: &str| {
+        s.post(&format!("/licences/{office}/revoke"))
+            .header(COOKIE, committee)
+            .form(&[("reason", reason)])
+            .send()
+    };
+    let bare = revoke("").await.unwrap();
+    assert_eq!(bare.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bare.text().await.unwrap().contains("class=\"error\""));
+    let revoked = revoke("واگذاری پروانه به غیر").await.unwrap();
+    assert_eq!(revoked.status(), StatusCode::SEE_OTHER);
+    assert!(!office_may_act(s, office, clock).await, "a revoked licence's office may not act");
+    let view: serde_json::Value = s.get_as(&api, committee).send().await.unwrap().json().await.unwrap();
+    assert_eq!(view["status"], "revoked");
+    let moves: Vec<&str> =
+        view["events"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(moves, ["suspend", "resume", "renew", "revoke"]);
+    let register = s.get_as("/licences", committee).send().await.unwrap().text().await.unwrap();
+    assert!(register.contains(office) && register.contains("لغوشده"));
+
+    let pdf = s.client.get(s.url(&format!("/licences/{office}/pdf"))).send().await.unwrap();
+    assert_eq!(pdf.headers()[CONTENT_TYPE], "application/pdf");
+    let bytes = pdf.bytes().await.unwrap();
+    let sealed = daftar_documents::verify_pdf(&bytes, &s.app.verifying_key()).unwrap();
+    assert_eq!(sealed.essentials["office_code"], office);
+}
+
+/// The board path over HTTP: five applicants for fifty places, so no exam; five seated members
+/// vote with a quorum of three; the selection follows the board; each applicant's result and
+/// the public ranking explain it.
+#[tokio::test]
+async fn the_board_path_over_http() {
+    let clock = Arc::new(daftar_app::ManualClock::new(daftar_app::Clock::now(&daftar_app::SystemClock)));
+    let s = start_with_clock(test_config(), clock.clone()).await;
+    let committee = s.sign_in_staff("committee").await;
+    let last = publish_open_call(&s, &committee, &*clock, "EO-BOARD").await;
+
+    // Four more board members besides the demo's, each seated on a numbered seat.
+    let admin = s.sign_in_staff("admin").await;
+    let mut members = vec!["board".to_string()];
+    for k in 2..=5 {
+        let username = format!("board{k}");
+        let body = serde_json::json!({
+            "username": username, "display_name": format!("عضو هیئت {k}"),
+            "password": PASSWORD, "role": "board_member",
+        });
+        let created = s.post("/api/v1/users").header(COOKIE, &admin).json(&body).send().await.unwrap();
+        assert_eq!(created.status(), StatusCode::CREATED, "{}", created.text().await.unwrap());
+        members.push(username);
+    }
+    let seat = |seat: u8, username: &str| {
+        s.post("/api/v1/licensing/calls/EO-BOARD/board")
+            .header(COOKIE, &committee)
+            .json(&serde_json::json!({ "seat": seat, "username": username }))
+            .send()
+    };
+    for (k, username) in members.iter().enumerate() {
+        assert_eq!(seat(k as u8 + 1, username).await.unwrap().status(), StatusCode::NO_CONTENT);
+    }
+    assert_eq!(seat(6, "board").await.unwrap().status(), StatusCode::UNPROCESSABLE_ENTITY, "five seats");
+    assert_eq!(seat(1, "board2").await.unwrap().status(), StatusCode::CONFLICT, "a seat is taken once");
+    assert_eq!(seat(2, "finance").await.unwrap().status(), StatusCode::UNPROCESSABLE_ENTITY, "not a member");
+
+    let mut applicants = Vec::new();
+    for i in 0..5u32 {
+        let id = national_id(300 + i);
+        let mobile = format!("0913{:07}", 2_000_000 + i);
+        let cookie = s.sign_in_citizen(&id, &mobile).await;
+        let application = daftar_licensing::Application {
+            applicant: licensing_person(&id, (1368, 3, 3), "architecture", i),
+            technical_manager: licensing_person(&national_id(800_000 + i), (1372, 5, 5), "urban_planning", 3),
+            location: daftar_licensing::Location::MunicipalSite(daftar_licensing::SiteRequest {
+                preferences: vec!["S01".into()],
+                accept_other_sites: true,
+            }),
+            submitted_at: daftar_types::Timestamp::from_unix(0),
+        };
+        let submitted: serde_json::Value = s
+            .post("/api/v1/licensing/calls/EO-BOARD/application")
+            .header(COOKIE, &cookie)
+            .json(&application)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(submitted["status"], "submitted", "{submitted}");
+        applicants.push((id, mobile));
+    }
+    close_window(&clock, last);
+
+    // Ballots by seat: 0 approved unanimously; 1 approved 2–1 with two abstaining; 2 rejected;
+    // 3 tied 1–1 with one abstention (no majority); 4 has only two members present (no quorum).
+    use daftar_licensing::Vote::{Abstain as A, Approve as Y, Reject as N};
+    let ballots: [&[daftar_licensing::Vote]; 5] =
+        [&[Y, Y, Y, Y, Y], &[Y, Y, N, A, A], &[N, N, Y], &[Y, N, A], &[Y, Y]];
+    for (member, username) in members.iter().enumerate() {
+        let cookie = s.sign_in_staff(username).await;
+        for ((applicant, _), votes) in applicants.iter().zip(ballots) {
+            let Some(vote) = votes.get(member) else { continue };
+            let body = serde_json::json!({ "applicant": applicant, "vote": vote });
+            let cast = s
+                .post("/api/v1/licensing/calls/EO-BOARD/votes")
+                .header(COOKIE, &cookie)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(cast.status(), StatusCode::NO_CONTENT, "{}", cast.text().await.unwrap());
+        }
+    }
+    let board = s.sign_in_staff("board").await;
+    let twice = s
+        .post("/api/v1/licensing/calls/EO-BOARD/votes")
+        .header(COOKIE, &board)
+        .json(&serde_json::json!({ "applicant": applicants[0].0, "vote": "reject" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(twice.status(), StatusCode::CONFLICT, "a member votes once on an applicant");
+
+    let committee = s.sign_in_staff("committee").await;
+    let selected: serde_json::Value = s
+        .post("/api/v1/licensing/calls/EO-BOARD/selection")
+        .header(COOKIE, &committee)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let chosen: Vec<&str> = selected["selection"]["selected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["national_id"].as_str().unwrap())
+        .collect();
+    let mut expected = vec![applicants[0].0.as_str(), applicants[1].0.as_str()];
+    expected.sort_unstable();
+    let mut got = chosen.clone();
+    got.sort_unstable();
+    assert_eq!(got, expected, "the board's approvals, and only they, are selected");
+    let rerun = daftar_app::licensing::rerank(&s.app, "EO-BOARD").await.unwrap();
+    assert!(rerun.identical, "the board path is reproducible from its ballots");
+    assert_eq!(serde_json::to_value(rerun.ranking.path).unwrap(), "board");
+
+    let ranking = s.client.get(s.url("/calls/EO-BOARD/ranking")).send().await.unwrap().text().await.unwrap();
+    assert!(ranking.contains("برگزیده") && ranking.contains(selected["inputs_digest"].as_str().unwrap()));
+    let result = async |k: usize| -> serde_json::Value {
+        let (id, mobile) = &applicants[k];
+        let cookie = s.sign_in_citizen(id, mobile).await;
+        let path = "/api/v1/licensing/calls/EO-BOARD/application";
+        s.get_as(path, &cookie).send().await.unwrap().json().await.unwrap()
+    };
+    let approved = result(0).await;
+    assert!(approved["selected"] == true && approved["rank"].as_u64().is_some(), "{approved}");
+    assert!(approved["explanation"].as_str().unwrap().contains("هیات"), "{approved}");
+    for (k, tally) in [(2, "۱ موافق، ۲ مخالف"), (3, "۱ موافق، ۱ مخالف، ۱ ممتنع"), (4, "به حد نصاب نرسید")]
+    {
+        let refused = result(k).await;
+        assert!(refused["selected"] == false && refused["rank"].is_null(), "{refused}");
+        assert!(refused["explanation"].as_str().unwrap().contains(tally), "{k}: {refused}");
+    }
 }

@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use daftar_app::AppError;
-use daftar_app::licensing::{self, ApplicantResult, ExpertStep, PublicResult, Saved};
+use daftar_app::licensing::{self, ApplicantResult, ExpertStep, LicenceView, PublicResult, Saved};
 use daftar_licensing::{Application, Degree};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -13,6 +13,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::AppState;
+use crate::api::ApiJson;
 use crate::caller::Caller;
 use crate::error::{ApiError, ApiErrorBody};
 
@@ -138,6 +139,30 @@ pub async fn exam(
 }
 
 #[derive(Deserialize, ToSchema)]
+pub struct SeatBody {
+    /// From 1 to the call's board size.
+    pub seat: u8,
+    /// The board member's account.
+    pub username: String,
+}
+
+/// Seats a board member: the seat is the member's number on every ballot.
+#[utoipa::path(post, path = "/api/v1/licensing/calls/{call}/board", tag = "licensing",
+    params(("call" = String, Path)), request_body = SeatBody,
+    responses((status = 204), (status = 409, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+pub async fn seat(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    ApiJson(body): ApiJson<SeatBody>,
+) -> Result<StatusCode, ApiError> {
+    let principal = signed_in(&caller)?;
+    licensing::seat_board_member(&state.app, principal, &caller.meta, &code, body.seat, &body.username)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
 pub struct VoteBody {
     pub applicant: String,
     /// `approve`, `reject` or `abstain`.
@@ -168,7 +193,13 @@ pub async fn select(
     Path(code): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let principal = signed_in(&caller)?;
-    let row = licensing::run_selection(&state.app, principal, &caller.meta, &code).await?;
+    let row = licensing::run_selection(
+        &state.app,
+        daftar_app::audit::By::Principal(principal),
+        &caller.meta,
+        &code,
+    )
+    .await?;
     let selection: Value = serde_json::from_str(&row.selection).unwrap_or(Value::Null);
     Ok(Json(serde_json::json!({ "inputs_digest": row.inputs_digest, "selection": selection })))
 }
@@ -281,4 +312,38 @@ pub async fn open(
     let principal = signed_in(&caller)?;
     licensing::open_office(&state.app, principal, &caller.meta, &code, &office).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// An office's licence with its status today and its history of moves and reasons.
+#[utoipa::path(get, path = "/api/v1/licences/{office}", tag = "licensing",
+    params(("office" = String, Path)), responses((status = 200, body = Object), (status = 404, body = ApiErrorBody)))]
+pub async fn licence(
+    State(state): State<AppState>,
+    Path(office): Path<String>,
+) -> Result<Json<LicenceView>, ApiError> {
+    Ok(Json(licensing::licence(&state.app, &office).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReasonBody {
+    /// Why; kept in the licence's history.
+    pub reason: String,
+}
+
+/// Renews, suspends, resumes or revokes an office's licence (`action`: `renew`, `suspend`,
+/// `resume`, `revoke`), with the reason.
+#[utoipa::path(post, path = "/api/v1/licences/{office}/{action}", tag = "licensing",
+    params(("office" = String, Path), ("action" = String, Path)), request_body = ReasonBody,
+    responses((status = 200, body = Object), (status = 409, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+pub async fn change_licence(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((office, action)): Path<(String, String)>,
+    ApiJson(body): ApiJson<ReasonBody>,
+) -> Result<Json<LicenceView>, ApiError> {
+    let principal = signed_in(&caller)?;
+    let action = licensing::committee_action(&action)?;
+    Ok(Json(
+        licensing::change_licence(&state.app, principal, &caller.meta, &office, action, &body.reason).await?,
+    ))
 }

@@ -34,3 +34,15 @@ pub async fn switch_language(
     let cookie = format!("{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax", lang.code());
     ([(header::SET_COOKIE, cookie)], Redirect::to(&safe_next(back.back.as_deref()))).into_response()
 }
+
+/// A PDF shown in the browser, saved under `file_name`.
+pub(crate) fn pdf(file_name: String, body: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (header::CONTENT_DISPOSITION, format!("inline; filename=\"{file_name}\"")),
+        ],
+        body,
+    )
+        .into_response()
+}

@@ -22,6 +22,12 @@ use crate::authz::{Permission, Principal, Role, require};
 use crate::error::{AppError, AppResult, FieldError, Message};
 use crate::{App, RequestMeta};
 
+mod licences;
+
+pub use licences::{
+    LicenceView, change_licence, committee_action, licence, licence_pdf, licences, office_may_act,
+};
+
 fn invalid(field: &'static str, label: (&str, &str), fa: String, en: String) -> AppError {
     AppError::invalid(FieldError::new(field, Message::new(label.0, label.1), Message::new(fa, en)))
 }
@@ -82,12 +88,23 @@ pub async fn publish_call(app: &App, by: By<'_>, meta: &RequestMeta, source: &st
     Ok(rules.code)
 }
 
+fn rules_of(row: &CallRow) -> AppResult<CallRules> {
+    CallRules::from_toml(&row.source).map_err(|e| {
+        conflict("فراخوان ذخیره‌شده خوانا نیست.", &format!("The stored call cannot be read: {e}"))
+    })
+}
+
 /// A call with its rules.
 pub async fn call(app: &App, code: &str) -> AppResult<(CallRow, CallRules)> {
     let row = store::call(app.store().pool(), code).await?.ok_or(AppError::NotFound)?;
-    let rules = CallRules::from_toml(&row.source).map_err(|e| {
-        conflict("فراخوان ذخیره‌شده خوانا نیست.", &format!("The stored call cannot be read: {e}"))
-    })?;
+    let rules = rules_of(&row)?;
+    Ok((row, rules))
+}
+
+/// A call by its row id, with its rules.
+async fn call_by_id(app: &App, id: i64) -> AppResult<(CallRow, CallRules)> {
+    let row = store::call_by_id(app.store().pool(), id).await?.ok_or(AppError::NotFound)?;
+    let rules = rules_of(&row)?;
     Ok((row, rules))
 }
 
@@ -224,7 +241,65 @@ pub async fn import_exam(
     Ok(rows.len())
 }
 
-/// A board member's vote on an applicant (the board path); each member votes once.
+/// Seats a board member for a call: seat numbers run from 1 to the call's board size, each seat
+/// and each member once. The seat is the member's number on every ballot, so the tally (and the
+/// digest of the inputs) does not depend on who voted first.
+pub async fn seat_board_member(
+    app: &App,
+    principal: &Principal,
+    meta: &RequestMeta,
+    call_code: &str,
+    seat: u8,
+    username: &str,
+) -> AppResult<()> {
+    require(principal, Permission::ManageLicensing)?;
+    let (call, rules) = call(app, call_code).await?;
+    if seat == 0 || seat > rules.board.members {
+        return Err(invalid(
+            "seat",
+            ("شمارهٔ کرسی", "Seat"),
+            format!(
+                "باید از ۱ تا {} باشد.",
+                daftar_types::digits::to_persian(&rules.board.members.to_string())
+            ),
+            format!("must be from 1 to {}.", rules.board.members),
+        ));
+    }
+    let pool = app.store().pool();
+    let not_a_member = || {
+        invalid(
+            "username",
+            ("نام کاربری", "Username"),
+            "حساب عضو هیئت با این نام کاربری نیست.".into(),
+            "names no board member's account.".into(),
+        )
+    };
+    let user = daftar_store::users::find_by_username(pool, username).await?.ok_or_else(not_a_member)?;
+    let is_member =
+        orgs::memberships_of(pool, user.id).await?.iter().any(|m| m.role == Role::BoardMember.code());
+    if !is_member {
+        return Err(not_a_member());
+    }
+    let mut tx = app.store().begin_write().await?;
+    once(store::insert_seat(tx.conn(), call.id, i64::from(seat), user.id).await, || {
+        conflict(
+            "این کرسی یا این عضو پیش‌تر در هیئت نشسته است.",
+            "This seat or this member is already seated.",
+        )
+    })?;
+    tx.audit(entry(
+        app,
+        By::Principal(principal),
+        meta,
+        "licensing.board_seated",
+        ("call", call_code.to_string()),
+        json!({ "seat": seat, "member": user.id }),
+    ));
+    Ok(app.commit(tx).await?)
+}
+
+/// A seated board member's vote on a submitted applicant (the board path); each member votes
+/// once on each applicant.
 pub async fn vote(
     app: &App,
     principal: &Principal,
@@ -241,6 +316,23 @@ pub async fn vote(
             ("رأی", "Vote"),
             "موافق، مخالف یا ممتنع.".into(),
             "approve, reject or abstain.".into(),
+        ));
+    }
+    let pool = app.store().pool();
+    if !store::seats(pool, call.id).await?.iter().any(|(_, member)| *member == principal.user_id) {
+        return Err(conflict(
+            "شما در هیئت این فراخوان کرسی ندارید.",
+            "You have no seat on this call's board.",
+        ));
+    }
+    let submitted =
+        store::application(pool, call.id, applicant).await?.is_some_and(|a| a.status == "submitted");
+    if !submitted {
+        return Err(invalid(
+            "applicant",
+            ("متقاضی", "Applicant"),
+            "درخواست ثبت‌نهایی‌شده‌ای با این کد ملی در این فراخوان نیست.".into(),
+            "has no submitted application in this call.".into(),
         ));
     }
     let mut tx = app.store().begin_write().await?;
@@ -283,15 +375,13 @@ async fn inputs(app: &App, call: &CallRow, rules: CallRules) -> AppResult<Inputs
             })
         })
         .collect();
-    // Board members are numbered by account, in a fixed order, so the ballots are reproducible.
-    let raw = store::votes(pool, call.id).await?;
-    let mut members: Vec<i64> = raw.iter().map(|(_, m, _)| *m).collect();
-    members.sort_unstable();
-    members.dedup();
-    let votes = raw
+    // A member's number on the ballots is their seat, fixed before anyone votes.
+    let seats = store::seats(pool, call.id).await?;
+    let votes = store::votes(pool, call.id)
+        .await?
         .iter()
         .filter_map(|(id, member, vote)| {
-            let number = u8::try_from(members.iter().position(|m| m == member)? + 1).ok()?;
+            let number = u8::try_from(seats.iter().find(|(_, m)| m == member)?.0).ok()?;
             let vote = match vote.as_str() {
                 "approve" => Vote::Approve,
                 "reject" => Vote::Reject,
@@ -317,11 +407,13 @@ fn compute(inputs: &Inputs) -> AppResult<(Ranking, Selection)> {
 /// twice: the second transaction fails and changes nothing.
 pub async fn run_selection(
     app: &App,
-    principal: &Principal,
+    by: By<'_>,
     meta: &RequestMeta,
     call_code: &str,
 ) -> AppResult<SelectionRow> {
-    require(principal, Permission::ManageLicensing)?;
+    if let By::Principal(p) = by {
+        require(p, Permission::ManageLicensing)?;
+    }
     let (call, rules) = call(app, call_code).await?;
     if app.now() < rules.window.closes_at().unix() {
         return Err(conflict("ثبت‌نام هنوز باز است.", "Registration is still open."));
@@ -349,7 +441,7 @@ pub async fn run_selection(
     }
     tx.audit(entry(
         app,
-        By::Principal(principal),
+        by,
         meta,
         "licensing.selected",
         ("call", call_code.to_string()),
@@ -447,6 +539,9 @@ pub struct ApplicantResult {
     pub points: u32,
     pub points_lines: Vec<String>,
     pub rank: Option<u32>,
+    /// How the rank was reached (the final score's arithmetic), or why there is none (failed
+    /// conditions, absence from the exam, the board's tally); once the selection is made.
+    pub explanation: Option<String>,
     pub selected: bool,
     pub site: Option<String>,
     pub inputs_digest: Option<String>,
@@ -477,6 +572,12 @@ pub async fn my_result(
         None => None,
     };
     let pick = store::selected(pool, call.id).await?.into_iter().find(|(n, _, _)| n == national_id.as_str());
+    let explanation = match &selection {
+        Some(on_record) => {
+            explain(app, &call, rules.clone(), &national_id, &on_record.inputs_digest, lang).await?
+        }
+        None => None,
+    };
     Ok(ApplicantResult {
         status: row.status,
         receipt_code: row.receipt_code,
@@ -489,10 +590,32 @@ pub async fn my_result(
         points: points.total,
         points_lines: points.lines.iter().map(|l| l.message(lang)).collect(),
         rank,
+        explanation,
         selected: pick.is_some(),
         site: pick.and_then(|(_, _, site)| site),
         inputs_digest: selection.map(|s| s.inputs_digest),
     })
+}
+
+/// The explanation of one applicant's place, recomputed from the stored inputs; given only when
+/// they still digest to the selection on record, so it explains that selection and no other.
+async fn explain(
+    app: &App,
+    call: &CallRow,
+    rules: CallRules,
+    national_id: &NationalId,
+    digest_on_record: &str,
+    lang: Lang,
+) -> AppResult<Option<String>> {
+    let inputs = inputs(app, call, rules).await?;
+    let (ranking, _) = compute(&inputs)?;
+    if ranking.inputs_digest != digest_on_record {
+        return Ok(None);
+    }
+    if let Some(ranked) = ranking.ranked.iter().find(|r| &r.national_id == national_id) {
+        return Ok(Some(ranked.message(&inputs.rules.selection, lang)));
+    }
+    Ok(ranking.not_ranked.iter().find(|r| &r.national_id == national_id).map(|r| r.reason.message(lang)))
 }
 
 /// The district an office is in, created the first time a call names it.
@@ -771,7 +894,13 @@ pub async fn open_office(
     if let Some(row) = store::licence_of_office(tx.conn(), office.id).await? {
         let mut licence: Licence = stored(&row.data)?;
         licence.activate(today(app)).map_err(|e| conflict(&e.message(Lang::Fa), &e.message(Lang::En)))?;
-        store::update_licence(tx.conn(), row.id, &to_json(&licence)).await?;
+        if !store::replace_licence(tx.conn(), row.id, &row.data, &to_json(&licence)).await? {
+            tx.rollback().await?;
+            return Err(conflict(
+                "مجوز هم‌زمان تغییر کرد؛ دوباره امتحان کنید.",
+                "The licence changed meanwhile; try again.",
+            ));
+        }
     }
     tx.audit(entry(
         app,
