@@ -1442,6 +1442,13 @@ async fn the_board_path_over_http() {
         s.get_as(path, &cookie).send().await.unwrap().json().await.unwrap()
     };
     let approved = result(0).await;
+    let (id, mobile) = &applicants[2];
+    let cookie = s.sign_in_citizen(id, mobile).await;
+    let page = s.get_as("/calls/EO-BOARD/result", &cookie).send().await.unwrap().text().await.unwrap();
+    assert!(
+        page.contains("برگزیده نشده") && page.contains("۲ مخالف") && page.contains("کد رهگیری"),
+        "{page}"
+    );
     assert!(approved["selected"] == true && approved["rank"].as_u64().is_some(), "{approved}");
     assert!(approved["explanation"].as_str().unwrap().contains("هیات"), "{approved}");
     for (k, tally) in [(2, "۱ موافق، ۲ مخالف"), (3, "۱ موافق، ۱ مخالف، ۱ ممتنع"), (4, "به حد نصاب نرسید")]

@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use daftar_app::AppError;
-use daftar_app::licensing::{self, LicenceView, PublicResult};
+use daftar_app::licensing::{self, ApplicantResult, LicenceView, PublicResult};
 use daftar_licensing::{CallRules, LicenceStatus, PersonRules};
 use daftar_store::licensing::{CallRow, LicenceEventRow};
 use daftar_types::{JalaliDate, Lang};
@@ -295,4 +295,26 @@ pub async fn register(
     let principal = caller.principal().ok_or(PageError(AppError::Unauthenticated, p.lang))?;
     let licences = licensing::licences(&state.app, principal).await.map_err(|e| PageError(e, p.lang))?;
     Ok(RegisterPage { p, licences })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "call_result.html")]
+pub struct ResultPage {
+    p: Page,
+    call: String,
+    result: ApplicantResult,
+}
+
+/// The applicant's own result: each condition, the points, and after the selection the rank,
+/// the outcome and why, with the digest of the inputs.
+pub async fn result(
+    State(state): State<AppState>,
+    caller: Caller,
+    p: Page,
+    Path(call): Path<String>,
+) -> Result<ResultPage, PageError> {
+    let principal = caller.principal().ok_or(PageError(AppError::Unauthenticated, p.lang))?;
+    let result =
+        licensing::my_result(&state.app, principal, &call, p.lang).await.map_err(|e| PageError(e, p.lang))?;
+    Ok(ResultPage { p, call, result })
 }
