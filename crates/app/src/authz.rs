@@ -283,6 +283,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/licensing/calls/{call}/application", Access::Permitted(Permission::Apply)),
     ("GET", "/api/v1/licensing/calls/{call}/application", Access::Permitted(Permission::Apply)),
     ("GET", "/calls/{call}/result", Access::Permitted(Permission::Apply)),
+    ("GET", "/calls/{call}/apply", Access::Permitted(Permission::Apply)),
+    ("POST", "/calls/{call}/apply", Access::Permitted(Permission::Apply)),
     ("POST", "/api/v1/licensing/calls/{call}/exam", Access::Permitted(Permission::ManageLicensing)),
     ("POST", "/api/v1/licensing/calls/{call}/board", Access::Permitted(Permission::ManageLicensing)),
     ("POST", "/api/v1/licensing/calls/{call}/votes", Access::Permitted(Permission::BoardVote)),

@@ -90,6 +90,8 @@ fn table() -> Vec<RouteDef> {
         r("GET", "/calls/{call}", pages::licensing::show),
         r("GET", "/calls/{call}/ranking", pages::licensing::ranking),
         r("GET", "/calls/{call}/result", pages::licensing::result),
+        r("GET", "/calls/{call}/apply", pages::registration::show),
+        r("POST", "/calls/{call}/apply", pages::registration::save),
         r("GET", "/licences", pages::licensing::register),
         r("GET", "/licences/{office}", pages::licensing::licence),
         r("GET", "/licences/{office}/pdf", pages::licensing::licence_pdf),

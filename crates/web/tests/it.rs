@@ -1458,3 +1458,84 @@ async fn the_board_path_over_http() {
         assert!(refused["explanation"].as_str().unwrap().contains(tally), "{k}: {refused}");
     }
 }
+
+/// Registration as a page: a draft is saved and resumed; a bad submission comes back with its
+/// errors named in Persian and loses nothing saved; the final submission shows the receipt.
+#[tokio::test]
+async fn an_applicant_registers_through_the_form() {
+    let clock = Arc::new(daftar_app::ManualClock::new(daftar_app::Clock::now(&daftar_app::SystemClock)));
+    let s = start_with_clock(test_config(), clock.clone()).await;
+    let committee = s.sign_in_staff("committee").await;
+    publish_open_call(&s, &committee, &*clock, "EO-FORM").await;
+    let id = national_id(77);
+    let cookie = s.sign_in_citizen(&id, "09125550077").await;
+    let form = s.get_as("/calls/EO-FORM/apply", &cookie).send().await.unwrap();
+    assert_eq!(form.status(), StatusCode::OK);
+    let html = form.text().await.unwrap();
+    assert!(html.contains("ذخیرهٔ پیش‌نویس") && html.contains("dir=\"rtl\""));
+    let manager = national_id(78);
+    let mut fields: Vec<(&str, &str)> = vec![
+        ("a.name", "مریم احمدی"),
+        ("a.birth_date", "۱۳۶۸/۰۳/۰۳"),
+        ("a.citizen", "on"),
+        ("a.decl.no_criminal_record", "on"),
+        ("a.deg.0.level", "master"),
+        ("a.deg.0.field", "architecture"),
+        ("a.deg.0.university", "دانشگاه تهران"),
+        ("a.exp.0.field", "urban_planning"),
+        ("a.exp.0.years", "۴"),
+        ("m.national_id", &manager),
+        ("m.name", "علی رضایی"),
+        ("m.birth_date", "1372/05/05"),
+        ("m.citizen", "on"),
+        ("m.deg.0.level", "bachelor"),
+        ("m.deg.0.field", "urban_planning"),
+        ("location", "site"),
+        ("s.pref.1", "S02"),
+        ("s.pref.2", "S01"),
+        ("action", "save"),
+    ];
+    let post = |fields: Vec<(&str, &str)>| {
+        let body = serde_urlencoded::to_string(&fields).unwrap();
+        s.post("/calls/EO-FORM/apply")
+            .header(COOKIE, &cookie)
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let saved = post(fields.clone()).await.unwrap();
+    assert_eq!(saved.status(), StatusCode::OK);
+    assert!(saved.text().await.unwrap().contains("پیش‌نویس ذخیره شد"));
+    let resumed = s.get_as("/calls/EO-FORM/apply", &cookie).send().await.unwrap().text().await.unwrap();
+    assert!(
+        resumed.contains("مریم احمدی") && resumed.contains("value=\"S02\" selected"),
+        "the draft is resumed"
+    );
+
+    // A bad submission: every error named beside its field, what was typed kept, the draft intact.
+    let mut bad = fields.clone();
+    bad.retain(|(k, _)| *k != "a.birth_date" && *k != "action");
+    bad.extend([
+        ("a.birth_date", "1368/13/40"),
+        ("m.exp.0.years", "چند"),
+        ("m.exp.0.field", "urban_planning"),
+        ("action", "submit"),
+    ]);
+    let refused = post(bad).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = refused.text().await.unwrap();
+    assert!(html.contains("تاریخ تولد (متقاضی)") && html.contains("سال‌های سابقه (مدیر فنی)"), "{html}");
+    assert!(html.contains("1368/13/40"), "what was typed is kept");
+    let kept = s.get_as("/calls/EO-FORM/apply", &cookie).send().await.unwrap().text().await.unwrap();
+    assert!(kept.contains("1368/03/03") && !kept.contains("1368/13/40"), "the saved draft is intact");
+
+    fields.retain(|(k, _)| *k != "action");
+    fields.push(("action", "submit"));
+    let submitted = post(fields).await.unwrap();
+    assert_eq!(submitted.status(), StatusCode::SEE_OTHER);
+    assert_eq!(submitted.headers()[LOCATION], "/calls/EO-FORM/result");
+    let result = s.get_as("/calls/EO-FORM/result", &cookie).send().await.unwrap().text().await.unwrap();
+    assert!(result.contains("کد رهگیری") && result.contains("واجد شرایط"), "{result}");
+    let again = s.get_as("/calls/EO-FORM/apply", &cookie).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::SEE_OTHER, "a submitted application is final");
+}

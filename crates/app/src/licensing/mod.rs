@@ -112,8 +112,27 @@ pub async fn calls(app: &App) -> AppResult<Vec<CallRow>> {
     Ok(store::calls(app.store().pool()).await?)
 }
 
+/// The caller's application to a call as they left it, to resume the form.
+#[derive(Debug, Clone)]
+pub struct MyApplication {
+    pub national_id: NationalId,
+    pub submitted: bool,
+    pub application: Option<Application>,
+}
+
+pub async fn my_application(app: &App, principal: &Principal, call_code: &str) -> AppResult<MyApplication> {
+    let national_id = applicant_national_id(app, principal).await?;
+    let (call, _) = call(app, call_code).await?;
+    let row = store::application(app.store().pool(), call.id, national_id.as_str()).await?;
+    Ok(MyApplication {
+        submitted: row.as_ref().is_some_and(|r| r.status == "submitted"),
+        application: row.map(|r| stored(&r.data)).transpose()?,
+        national_id,
+    })
+}
+
 /// The applicant's own national ID: an application is made by the citizen it names.
-async fn citizen_national_id(app: &App, principal: &Principal) -> AppResult<NationalId> {
+pub async fn applicant_national_id(app: &App, principal: &Principal) -> AppResult<NationalId> {
     if !principal.has_role(&[Role::Citizen]) {
         return Err(AppError::Forbidden);
     }
@@ -141,7 +160,7 @@ pub async fn save_application(
     mut application: Application,
     submit: bool,
 ) -> AppResult<Saved> {
-    let national_id = citizen_national_id(app, principal).await?;
+    let national_id = applicant_national_id(app, principal).await?;
     let (call, rules) = call(app, call_code).await?;
     if application.applicant.national_id != national_id {
         return Err(invalid(
@@ -553,7 +572,7 @@ pub async fn my_result(
     call_code: &str,
     lang: Lang,
 ) -> AppResult<ApplicantResult> {
-    let national_id = citizen_national_id(app, principal).await?;
+    let national_id = applicant_national_id(app, principal).await?;
     let (call, rules) = call(app, call_code).await?;
     let pool = app.store().pool();
     let row = store::application(pool, call.id, national_id.as_str()).await?.ok_or(AppError::NotFound)?;

@@ -9,6 +9,7 @@ pub mod invoices;
 pub mod licensing;
 pub mod outbox;
 pub mod plan;
+pub mod registration;
 pub mod sign_in;
 pub mod tariffs;
 
