@@ -165,6 +165,12 @@ pub enum Permission {
     BoardVote,
     /// Apply to a licensing call.
     Apply,
+    /// Publish service versions to the catalog.
+    ManageServices,
+    /// Open, follow and act on cases (which ones, and which actions, the case decides).
+    HandleCases,
+    /// Answer the public's complaints about cases.
+    AnswerComplaints,
 }
 
 impl Permission {
@@ -179,6 +185,18 @@ impl Permission {
             Permission::ManageLicensing => &[Role::LicensingCommittee],
             Permission::BoardVote => &[Role::BoardMember],
             Permission::Apply => &[Role::Citizen],
+            Permission::ManageServices => &[Role::Admin],
+            Permission::HandleCases => &[
+                Role::Citizen,
+                Role::OfficeLicenseHolder,
+                Role::OfficeTechnicalManager,
+                Role::OfficeExpert,
+                Role::DistrictReviewer,
+                Role::DistrictPermitApprover,
+                Role::Supervisor,
+                Role::Agency,
+            ],
+            Permission::AnswerComplaints => &[Role::Supervisor],
         }
     }
 }
@@ -333,6 +351,40 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/plan-check", Access::Public),
     ("POST", "/plan-check", Access::Public),
     ("POST", "/plan-check/dxf", Access::Public),
+    // The catalog is public; publishing a version is the administrator's.
+    ("GET", "/api/v1/services", Access::Public),
+    ("POST", "/api/v1/services", Access::Permitted(Permission::ManageServices)),
+    ("GET", "/services", Access::Public),
+    ("POST", "/services", Access::Permitted(Permission::ManageServices)),
+    // Cases: which case, and which action on it, is decided in the use case (office, district,
+    // applicant, agency).
+    ("POST", "/api/v1/cases", Access::Permitted(Permission::HandleCases)),
+    ("GET", "/api/v1/cases", Access::Permitted(Permission::HandleCases)),
+    ("GET", "/api/v1/cases/{tracking}", Access::Permitted(Permission::HandleCases)),
+    ("POST", "/api/v1/cases/{tracking}/actions", Access::Permitted(Permission::HandleCases)),
+    ("POST", "/api/v1/cases/{tracking}/documents", Access::Permitted(Permission::HandleCases)),
+    ("GET", "/api/v1/cases/{tracking}/documents/{id}", Access::Permitted(Permission::HandleCases)),
+    ("GET", "/api/v1/cases/{tracking}/issued.pdf", Access::Permitted(Permission::HandleCases)),
+    ("POST", "/api/v1/cases/{tracking}/inquiries/{code}", Access::Permitted(Permission::HandleCases)),
+    ("GET", "/cases", Access::Permitted(Permission::HandleCases)),
+    ("GET", "/cases/new", Access::Permitted(Permission::HandleCases)),
+    ("POST", "/cases/new", Access::Permitted(Permission::HandleCases)),
+    ("GET", "/cases/{tracking}", Access::Permitted(Permission::HandleCases)),
+    ("POST", "/cases/{tracking}/act", Access::Permitted(Permission::HandleCases)),
+    ("POST", "/cases/{tracking}/documents", Access::Permitted(Permission::HandleCases)),
+    ("GET", "/cases/{tracking}/documents/{id}", Access::Permitted(Permission::HandleCases)),
+    ("GET", "/cases/{tracking}/issued.pdf", Access::Permitted(Permission::HandleCases)),
+    // The applicant follows a case and complains with the tracking code and national ID.
+    ("GET", "/api/v1/track", Access::Public),
+    ("GET", "/track", Access::Public),
+    ("POST", "/track/complaint", Access::Public),
+    ("POST", "/api/v1/complaints", Access::Public),
+    ("GET", "/api/v1/complaints", Access::Permitted(Permission::AnswerComplaints)),
+    ("POST", "/api/v1/complaints/{id}/answer", Access::Permitted(Permission::AnswerComplaints)),
+    // Anyone holding a permit or certificate may check it.
+    ("GET", "/api/v1/verify/{code}", Access::Public),
+    ("POST", "/api/v1/verify", Access::Public),
+    ("GET", "/verify/{code}", Access::Public),
 ];
 
 /// The rule for a route, or `None` when the route has none (which the web layer refuses).

@@ -44,7 +44,7 @@ const OFFICES: [(&str, &str, &str, usize); 4] = [
 /// A demo staff account: username, name, role, and the index of its office or district.
 struct DemoStaff(&'static str, &'static str, Role, Option<usize>, Option<usize>);
 
-const STAFF: [DemoStaff; 12] = [
+const STAFF: [DemoStaff; 13] = [
     DemoStaff("admin", "مریم احمدی", Role::Admin, None, None),
     DemoStaff("supervisor", "علی رضایی", Role::Supervisor, None, None),
     DemoStaff("finance", "زهرا کریمی", Role::Finance, None, None),
@@ -53,6 +53,8 @@ const STAFF: [DemoStaff; 12] = [
     DemoStaff("commission", "محمد جعفری", Role::ReserveLandCommission, None, None),
     DemoStaff("reviewer", "نرگس صادقی", Role::DistrictReviewer, None, Some(0)),
     DemoStaff("approver", "رضا قاسمی", Role::DistrictPermitApprover, None, Some(0)),
+    // A permit needs two different approvers.
+    DemoStaff("approver2", "مهدی زارعی", Role::DistrictPermitApprover, None, Some(0)),
     DemoStaff("holder", "سارا محمدی", Role::OfficeLicenseHolder, Some(0), None),
     DemoStaff("techmanager", "امیر نوری", Role::OfficeTechnicalManager, Some(0), None),
     DemoStaff("expert", "لیلا اکبری", Role::OfficeExpert, Some(0), None),
@@ -167,12 +169,61 @@ pub async fn seed(app: &App) -> AppResult<Vec<DemoLogin>> {
     let key = api_keys::issue(app, by, agency_id, "demo", &meta).await?;
     logins.push(DemoLogin { role: Role::Agency, name: agency_name.to_string(), credentials: key });
 
+    certify_demo_expert(app, &meta).await?;
+    for (_, source) in daftar_workflow::DEMO_SERVICES {
+        crate::cases::publish_service(app, by, &meta, source).await?;
+    }
     crate::fees::publish_bylaw(app, by, &meta, daftar_fees::bylaw::DEMO_BYLAW_TOML).await?;
     crate::plan::import_rules(app, by, &meta, daftar_zoning::DEMO_RULES_TOML).await?;
     crate::licensing::publish_call(app, by, &meta, daftar_licensing::DEMO_CALL_TOML).await?;
     let city = SynthCity::generate(SynthConfig::new(DEMO_CITY_SEED, DEMO_CITY_PARCELS));
     crate::plan::import_map(app, by, &meta, Some(city.zones.clone()), city.parcels().collect()).await?;
     Ok(logins)
+}
+
+/// The demo expert's national ID, under which her certificate is held.
+pub const DEMO_EXPERT_NATIONAL_ID: &str = "0042157838";
+
+/// Makes the demo office expert a certified expert assigned to her office (certified today, for
+/// three years), so that she may review drawings at once.
+async fn certify_demo_expert(app: &App, meta: &RequestMeta) -> AppResult<()> {
+    let now = app.now();
+    let mut tx = app.store().begin_write().await?;
+    let user = users::find_by_username(tx.conn(), "expert").await?.ok_or(crate::AppError::NotFound)?;
+    users::set_national_id(tx.conn(), user.id, DEMO_EXPERT_NATIONAL_ID, now).await?;
+    let expert_id = daftar_store::licensing::insert_expert(
+        tx.conn(),
+        DEMO_EXPERT_NATIONAL_ID,
+        &user.display_name,
+        "[]",
+        now,
+    )
+    .await?;
+    let today = daftar_types::Timestamp::from_unix(now).to_tehran().date();
+    let office = orgs::offices(tx.conn()).await?.into_iter().find(|o| o.code == OFFICES[0].0);
+    let row = daftar_store::licensing::ExpertRow {
+        id: expert_id,
+        national_id: DEMO_EXPERT_NATIONAL_ID.to_string(),
+        name: user.display_name.clone(),
+        data: "[]".to_string(),
+        training_completed_on: Some(today.to_string()),
+        exam_score: Some("80".to_string()),
+        certified_on: Some(today.to_string()),
+        expires_on: today.add_days(3 * 365).map(|d| d.to_string()),
+        office_id: office.map(|o| o.id),
+        created_at: now,
+    };
+    daftar_store::licensing::update_expert(tx.conn(), &row).await?;
+    tx.audit(entry(
+        app,
+        By::System("demo"),
+        meta,
+        "licensing.expert_updated",
+        ("expert", user.id.to_string()),
+        json!({ "certified": true, "office": OFFICES[0].0 }),
+    ));
+    app.commit(tx).await?;
+    Ok(())
 }
 
 /// Issues the sample plan's worked invoice (the M111 building, P = 1,234,567) for a demo case of

@@ -8,6 +8,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod authz;
+pub mod cases;
 pub mod clock;
 pub mod config;
 pub mod demo;
@@ -53,6 +54,7 @@ struct Inner {
     outbox_wake: Notify,
     plan: plan::PlanCache,
     gateway: Option<Arc<dyn gateway::Gateway>>,
+    services: ServiceCache,
 }
 
 impl App {
@@ -74,6 +76,7 @@ impl App {
                 outbox_wake: Notify::new(),
                 plan: plan::PlanCache::default(),
                 gateway: None,
+                services: ServiceCache::default(),
             }),
         }
     }
@@ -112,6 +115,10 @@ impl App {
         self.inner.signing_key.verifying_key()
     }
 
+    pub(crate) fn service_cache(&self) -> &ServiceCache {
+        &self.inner.services
+    }
+
     pub(crate) fn sms(&self) -> &dyn outbox::SmsSender {
         self.inner.sms.as_ref()
     }
@@ -140,7 +147,33 @@ impl App {
             tokio::spawn(audit::run_sequencer(self.clone())),
             tokio::spawn(outbox::run_worker(self.clone())),
             tokio::spawn(auth::run_session_cleanup(self.clone())),
+            tokio::spawn(cases::run_sla_worker(self.clone())),
         ]
+    }
+}
+
+/// Parsed service definitions by their stored id. A stored version never changes, so an
+/// entry never goes stale, whichever server published it.
+#[derive(Default)]
+pub(crate) struct ServiceCache(
+    std::sync::RwLock<std::collections::HashMap<i64, Arc<daftar_workflow::ServiceDefinition>>>,
+);
+
+impl ServiceCache {
+    pub(crate) fn get(&self, id: i64) -> Option<Arc<daftar_workflow::ServiceDefinition>> {
+        self.0.read().ok()?.get(&id).cloned()
+    }
+
+    pub(crate) fn insert(
+        &self,
+        id: i64,
+        definition: daftar_workflow::ServiceDefinition,
+    ) -> Arc<daftar_workflow::ServiceDefinition> {
+        let definition = Arc::new(definition);
+        if let Ok(mut map) = self.0.write() {
+            map.insert(id, definition.clone());
+        }
+        definition
     }
 }
 

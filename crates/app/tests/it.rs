@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use daftar_app::audit::By;
 use daftar_app::auth::{self, SessionState};
+use daftar_app::cases;
 use daftar_app::money::{Billed, Period};
 use daftar_app::outbox::{SendResult, SmsSender};
 use daftar_app::users::NewStaff;
@@ -328,9 +329,9 @@ async fn every_demo_state_change_is_in_the_verified_chain() {
     let report = daftar_app::audit::verify(&h.app, &[]).await.unwrap();
     assert_eq!(report.problem, None);
     assert_eq!(report.records, checkpoint.seq);
-    // 3 districts, 4 offices, 12 staff, 3 citizens, the agency and its key, the fee bylaw, the
-    // plan rules, the licensing call and the plan map.
-    assert_eq!(report.records, 28);
+    // 3 districts, 4 offices, 13 staff, 3 citizens, the agency and its key, the certified
+    // expert, 4 services, the fee bylaw, the plan rules, the licensing call and the plan map.
+    assert_eq!(report.records, 34);
 }
 
 /// The worked invoice of the sample plan (M111, P = 1,234,567), as assessment inputs.
@@ -679,4 +680,491 @@ async fn a_month_is_settled_once_and_reconciles_end_to_end() {
     let report = daftar_app::money::reconcile(&h.app, By::Principal(&finance), month).await.unwrap();
     let kinds: Vec<&str> = report.differences.iter().map(|d| d.kind).collect();
     assert_eq!(kinds, ["payment", "settlement"]);
+}
+
+// --- Cases: the permit cycle -------------------------------------------------------------
+
+const PERMIT_PARCEL: &str = "1-000000-001";
+
+async fn staff(h: &Harness, username: &str) -> daftar_app::Principal {
+    let signed_in = auth::sign_in_staff(&h.app, username, daftar_app::demo::DEMO_PASSWORD, &meta(username))
+        .await
+        .unwrap();
+    principal(&h.app, signed_in.token.as_str()).await
+}
+
+fn permit_request(owner: &str) -> cases::OpenCase {
+    let form = [
+        ("applicant_type", "person"),
+        ("owner_national_id", owner),
+        ("mobile", "09121234567"),
+        ("renovation_code", PERMIT_PARCEL),
+        ("registry_plate", "۱۲۳۴/۵۶"),
+        ("district", "1"),
+        ("deed_area", "500"),
+        ("postal_code", "1316745891"),
+        ("address", "تهران، خیابان ولیعصر، کوچهٔ بهار، پلاک ۷"),
+        ("requested_floors", "2"),
+    ];
+    cases::OpenCase {
+        service: "building_permit".into(),
+        office: None,
+        form: form.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        owners: vec![
+            cases::OwnerInput {
+                identifier: owner.into(), name: "پرویز کامرانی".into(), share: "4".into()
+            },
+            cases::OwnerInput {
+                identifier: "1583250689".into(),
+                name: "شیرین یزدانی".into(),
+                share: "۲".into(),
+            },
+        ],
+    }
+}
+
+/// What an accepted two-storey design on the demo parcel looks like, from its sheet.
+async fn accepted_design(h: &Harness) -> daftar_zoning::check::Design {
+    let sheet = daftar_app::plan::sheet(&h.app, PERMIT_PARCEL).await.unwrap();
+    let footprint = sheet.max_footprint().unwrap().floor();
+    let level = |n: i32| {
+        serde_json::json!({ "level": n, "use": "residential", "gross_area": footprint.to_string(),
+            "footprint_area": footprint.to_string(), "depth": "5", "units": ["80"] })
+    };
+    serde_json::from_value(serde_json::json!({ "levels": [level(0), level(1)], "parking_spaces": 4 }))
+        .unwrap()
+}
+
+struct Crew {
+    expert: daftar_app::Principal,
+    holder: daftar_app::Principal,
+    approver: daftar_app::Principal,
+    approver2: daftar_app::Principal,
+}
+
+async fn crew(h: &Harness) -> Crew {
+    daftar_app::demo::seed(&h.app).await.unwrap();
+    Crew {
+        expert: staff(h, "expert").await,
+        holder: staff(h, "holder").await,
+        approver: staff(h, "approver").await,
+        approver2: staff(h, "approver2").await,
+    }
+}
+
+async fn step(
+    h: &Harness,
+    who: &daftar_app::Principal,
+    case: &cases::CaseView,
+    action: &str,
+    inputs: cases::ActInputs,
+    reason: Option<&str>,
+) -> Result<cases::CaseView, AppError> {
+    let request = cases::ActRequest {
+        action: action.into(),
+        version: case.version,
+        reason: reason.map(str::to_string),
+        inputs,
+    };
+    cases::act(&h.app, who, &RequestMeta::default(), &case.tracking_code, &request).await
+}
+
+async fn upload(
+    h: &Harness,
+    who: &daftar_app::Principal,
+    case: &cases::CaseView,
+    kind: &str,
+    name: &str,
+    bytes: &[u8],
+) {
+    cases::upload_document(&h.app, who, &RequestMeta::default(), &case.tracking_code, kind, name, bytes)
+        .await
+        .unwrap();
+}
+
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
+
+fn visit(inspector: &str, on: &str) -> cases::ActInputs {
+    cases::ActInputs { inspector: Some(inspector.into()), visit_on: Some(on.into()), ..Default::default() }
+}
+
+fn inspection(passed: bool) -> cases::ActInputs {
+    cases::ActInputs {
+        passed: Some(passed),
+        report: Some("زمین خالی است؛ بر و کف مطابق سند است.".into()),
+        checklist: [("frontage_matches".to_string(), passed)].into_iter().collect(),
+        ..Default::default()
+    }
+}
+
+fn tomorrow(h: &Harness) -> String {
+    let now = daftar_app::Clock::now(&*h.clock);
+    daftar_types::Timestamp::from_unix(now).to_tehran().date().add_days(1).unwrap().to_string()
+}
+
+/// Opens a case and takes it to the expert's review of accepted drawings.
+async fn to_review(h: &Harness, c: &Crew) -> cases::CaseView {
+    let m = RequestMeta::default();
+    let case = cases::open_case(&h.app, &c.expert, &m, &permit_request("0076229645")).await.unwrap();
+    assert_eq!((case.state.as_str(), case.version, case.service_version), ("opened", 0, 1));
+    upload(h, &c.expert, &case, "deed", "deed.pdf", PDF).await;
+    upload(h, &c.expert, &case, "owner_id_card", "id.pdf", PDF).await;
+    let case = step(h, &c.expert, &case, "order_site_visit", Default::default(), None).await.unwrap();
+    let case =
+        step(h, &c.holder, &case, "schedule_site_visit", visit("expert", &tomorrow(h)), None).await.unwrap();
+    let case = step(h, &c.expert, &case, "report_inspection", inspection(true), None).await.unwrap();
+    assert_eq!(case.state, "inspection_reported");
+    let inquiries = cases::ActInputs { inquiries: vec!["fire_inquiry".into()], ..Default::default() };
+    let case = step(h, &c.expert, &case, "issue_instruction_sheet", inquiries, None).await.unwrap();
+    upload(h, &c.expert, &case, "architectural_drawings", "plans.pdf", PDF).await;
+    let design = cases::ActInputs { design: Some(accepted_design(h).await), ..Default::default() };
+    let case = step(h, &c.expert, &case, "submit_drawings", design, None).await.unwrap();
+    assert_eq!(case.state, "expert_review", "the machine check moved it on by itself");
+    case
+}
+
+#[tokio::test]
+async fn a_building_permit_runs_from_opening_to_the_completion_certificate() {
+    let h = harness().await;
+    let c = crew(&h).await;
+    let m = RequestMeta::default();
+    let case = to_review(&h, &c).await;
+    let case = step(&h, &c.expert, &case, "accept_drawings", Default::default(), None).await.unwrap();
+    assert_eq!(case.state, "inquiries");
+    assert_eq!(case.inquiries.len(), 1, "the fire inquiry the sheet asked for");
+
+    // The fire department answers through its agency account.
+    let agency = daftar_store::users::find_by_username(h.app.store().pool(), "fire-department")
+        .await
+        .unwrap()
+        .unwrap();
+    let agency = daftar_app::Principal {
+        user_id: agency.id,
+        kind: "agency".into(),
+        display_name: agency.display_name,
+        role: Some(Role::Agency),
+        membership_id: None,
+        office_id: None,
+        district_id: None,
+    };
+    cases::answer_inquiry(&h.app, &agency, &m, &case.tracking_code, "fire_inquiry", "بی‌مانع است.", false)
+        .await
+        .unwrap();
+    let case = cases::view(&h.app, &c.expert, &case.tracking_code).await.unwrap();
+    assert_eq!(case.state, "fee_assessment", "every inquiry settled: the case moved on by itself");
+
+    let case = step(&h, &c.expert, &case, "issue_invoice", Default::default(), None).await.unwrap();
+    assert_eq!(case.state, "awaiting_payment");
+    let invoice = daftar_app::money::invoice(&h.app, &case.invoices[0]).await.unwrap().invoice;
+    assert!(invoice.total > 0);
+    pay(&h, invoice.id, "case-ref-1", invoice.cash_total).await;
+    let case = cases::view(&h.app, &c.expert, &case.tracking_code).await.unwrap();
+    assert_eq!(case.state, "paid", "the payment moved the case in its own transaction");
+
+    upload(&h, &c.expert, &case, "engineers_undertakings", "undertakings.pdf", PDF).await;
+    let case = step(&h, &c.expert, &case, "submit_draft", Default::default(), None).await.unwrap();
+    let case = step(&h, &c.approver, &case, "approve_first", Default::default(), None).await.unwrap();
+    let same = step(&h, &c.approver, &case, "approve_second", Default::default(), None).await;
+    assert!(matches!(same, Err(AppError::Conflict(_))), "the two-person rule: {same:?}");
+    let case = step(&h, &c.approver2, &case, "approve_second", Default::default(), None).await.unwrap();
+    assert_eq!(case.state, "permit_issued");
+    let issued = case.issued.clone().expect("the permit was issued");
+    let verification = cases::verify_code(&h.app, &issued.code).await.unwrap();
+    assert!(verification.signature_valid);
+    assert_eq!(verification.essentials["parcel_key"], PERMIT_PARCEL);
+    let pdf = cases::issued_pdf(&h.app, &case.tracking_code).await.unwrap();
+    assert_eq!(cases::verify_pdf(&h.app, &pdf).await.unwrap().code, issued.code);
+    let mut forged = pdf.clone();
+    let at = forged.windows(PERMIT_PARCEL.len()).position(|w| w == PERMIT_PARCEL.as_bytes()).unwrap();
+    forged[at] = b'2';
+    assert!(cases::verify_pdf(&h.app, &forged).await.is_err(), "an altered seal is refused");
+
+    let case = step(&h, &c.expert, &case, "deliver_permit", Default::default(), None).await.unwrap();
+    let supervisor = cases::ActInputs {
+        supervisor: Some("مهندس کاوه شریفی، عضویت ۱-۲۳-۴۵۶۷".into()),
+        ..Default::default()
+    };
+    let case = step(&h, &c.expert, &case, "start_works", supervisor, None).await.unwrap();
+    upload(&h, &c.expert, &case, "supervisor_stage_report", "stage-1.pdf", PDF).await;
+    let case = step(&h, &c.expert, &case, "file_stage_report", Default::default(), None).await.unwrap();
+    let case = step(&h, &c.expert, &case, "request_completion", Default::default(), None).await.unwrap();
+    assert_eq!((case.state.as_str(), case.terminal), ("completion_requested", true));
+
+    // The completion certificate is a case of its own, about the permit.
+    let form = [
+        ("permit_number", issued.number.as_str()),
+        ("owner_national_id", "0076229645"),
+        ("mobile", "09121234567"),
+        ("as_built_area", "300"),
+        ("floors", "2"),
+        ("works_finished_on", "1405/08/20"),
+    ];
+    let request = cases::OpenCase {
+        service: "completion_certificate".into(),
+        office: None,
+        form: form.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        owners: vec![cases::OwnerInput {
+            identifier: "0076229645".into(),
+            name: "پرویز کامرانی".into(),
+            share: "6".into(),
+        }],
+    };
+    let completion = cases::open_case(&h.app, &c.expert, &m, &request).await.unwrap();
+    assert_eq!(completion.parcel_key, PERMIT_PARCEL);
+    for kind in ["as_built_drawings", "supervisor_final_report", "permit_copy"] {
+        if completion.documents.iter().all(|d| d.kind != kind) {
+            let _ =
+                cases::upload_document(&h.app, &c.expert, &m, &completion.tracking_code, kind, "f.pdf", PDF)
+                    .await;
+        }
+    }
+    let completion = cases::view(&h.app, &c.expert, &completion.tracking_code).await.unwrap();
+    let completion =
+        step(&h, &c.holder, &completion, "schedule_inspection", visit("expert", &tomorrow(&h)), None)
+            .await
+            .unwrap();
+    let completion =
+        step(&h, &c.expert, &completion, "report_inspection", inspection(true), None).await.unwrap();
+    let completion =
+        step(&h, &c.approver, &completion, "approve_certificate", Default::default(), None).await.unwrap();
+    assert_eq!(completion.state, "certificate_issued");
+    let certificate = completion.issued.expect("the certificate was issued");
+    assert!(cases::verify_code(&h.app, &certificate.code).await.unwrap().signature_valid);
+}
+
+#[tokio::test]
+async fn concurrent_steps_on_one_version_let_exactly_one_through() {
+    let h = harness().await;
+    let c = crew(&h).await;
+    let m = RequestMeta::default();
+    let case = cases::open_case(&h.app, &c.expert, &m, &permit_request("0076229645")).await.unwrap();
+    let mut tasks = Vec::new();
+    for n in 0..16 {
+        let app = h.app.clone();
+        let who = c.expert.clone();
+        let tracking = case.tracking_code.clone();
+        tasks.push(tokio::spawn(async move {
+            let request = cases::ActRequest {
+                action: "return_documents".into(),
+                version: 0,
+                reason: Some(format!("مدرک {n} ناخوانا است")),
+                inputs: Default::default(),
+            };
+            cases::act(&app, &who, &RequestMeta::default(), &tracking, &request).await
+        }));
+    }
+    let mut won = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => won += 1,
+            Err(AppError::Conflict(message)) => assert!(message.en.contains("changed"), "{}", message.en),
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(won, 1);
+    let case = cases::view(&h.app, &c.expert, &case.tracking_code).await.unwrap();
+    assert_eq!((case.version, case.steps.len()), (1, 1));
+    let again = step(
+        &h,
+        &c.expert,
+        &cases::CaseView { version: 0, ..case.clone() },
+        "resubmit_documents",
+        Default::default(),
+        None,
+    )
+    .await;
+    assert!(matches!(again, Err(AppError::Conflict(_))), "a repeated request on the old version is refused");
+}
+
+#[tokio::test]
+async fn a_failed_inspection_schedules_a_reinspection() {
+    let h = harness().await;
+    let c = crew(&h).await;
+    let m = RequestMeta::default();
+    let case = cases::open_case(&h.app, &c.expert, &m, &permit_request("0076229645")).await.unwrap();
+    let blocked = step(&h, &c.expert, &case, "order_site_visit", Default::default(), None).await;
+    assert!(matches!(blocked, Err(AppError::Conflict(_))), "documents are missing");
+    upload(&h, &c.expert, &case, "deed", "deed.pdf", PDF).await;
+    upload(&h, &c.expert, &case, "owner_id_card", "id.pdf", PDF).await;
+    let case = step(&h, &c.expert, &case, "order_site_visit", Default::default(), None).await.unwrap();
+    let wrong =
+        step(&h, &c.holder, &case, "schedule_site_visit", visit("approver", &tomorrow(&h)), None).await;
+    assert!(matches!(wrong, Err(AppError::Invalid(ref f)) if f[0].field == "inspector"));
+    let case = step(&h, &c.holder, &case, "schedule_site_visit", visit("expert", &tomorrow(&h)), None)
+        .await
+        .unwrap();
+    let not_inspector = step(&h, &c.holder, &case, "report_inspection", inspection(false), None).await;
+    assert!(matches!(not_inspector, Err(AppError::Forbidden)));
+    let case = step(&h, &c.expert, &case, "report_inspection", inspection(false), None).await.unwrap();
+    assert_eq!(case.state, "site_visit_scheduled", "re-inspection ordered by itself");
+    assert_eq!(case.inspections.len(), 2);
+    assert_eq!(case.inspections[0].passed, Some(false));
+    assert_eq!(case.inspections[1].passed, None);
+    let case = step(&h, &c.expert, &case, "report_inspection", inspection(true), None).await.unwrap();
+    assert_eq!(case.state, "inspection_reported");
+}
+
+#[tokio::test]
+async fn a_waived_fee_moves_the_case_on_by_itself() {
+    let h = harness().await;
+    let c = crew(&h).await;
+    let finance = staff(&h, "finance").await;
+    let m = RequestMeta::default();
+    let case = to_review(&h, &c).await;
+    let case = step(&h, &c.expert, &case, "accept_drawings", Default::default(), None).await.unwrap();
+    // The optional inquiry turned out unnecessary: the office withdraws it.
+    cases::answer_inquiry(
+        &h.app,
+        &c.expert,
+        &m,
+        &case.tracking_code,
+        "fire_inquiry",
+        "ساختمان زیر ۳ طبقه است.",
+        true,
+    )
+    .await
+    .unwrap();
+    let case = cases::view(&h.app, &c.expert, &case.tracking_code).await.unwrap();
+    let case = step(&h, &c.expert, &case, "issue_invoice", Default::default(), None).await.unwrap();
+    assert_eq!(case.state, "awaiting_payment");
+    let invoice = daftar_app::money::invoice(&h.app, &case.invoices[0]).await.unwrap();
+    let mut heads: Vec<String> = invoice.assessment.lines.iter().map(|l| l.head.clone()).collect();
+    heads.dedup();
+    daftar_app::money::waive(&h.app, &finance, &m, &case.invoices[0], &heads, "مصوبهٔ شورای شهر ۱۲")
+        .await
+        .unwrap();
+    let case = cases::view(&h.app, &c.expert, &case.tracking_code).await.unwrap();
+    assert_eq!(case.state, "paid", "nothing owed: confirmed without a payment");
+    assert!(case.steps.iter().any(|s| s.action == "confirm_payment" && s.automatic));
+}
+
+#[tokio::test]
+async fn an_office_cannot_touch_another_offices_case() {
+    let h = harness().await;
+    let c = crew(&h).await;
+    let m = RequestMeta::default();
+    let case = cases::open_case(&h.app, &c.expert, &m, &permit_request("0076229645")).await.unwrap();
+    let form = NewStaff {
+        username: "tajrish-expert".into(),
+        display_name: "کارشناس تجریش".into(),
+        password: daftar_app::demo::DEMO_PASSWORD.into(),
+        role: "office_expert".into(),
+        office: Some("OF-1002".into()),
+        district: None,
+    };
+    daftar_app::users::add_staff(&h.app, By::System("test"), &form, &m).await.unwrap();
+    let other = staff(&h, "tajrish-expert").await;
+    assert!(matches!(cases::view(&h.app, &other, &case.tracking_code).await, Err(AppError::Forbidden)));
+    let refused = step(&h, &other, &case, "return_documents", Default::default(), Some("نه")).await;
+    assert!(matches!(refused, Err(AppError::Forbidden)));
+    let upload = cases::upload_document(&h.app, &other, &m, &case.tracking_code, "deed", "d.pdf", PDF).await;
+    assert!(matches!(upload, Err(AppError::Forbidden)));
+    let inbox = cases::inbox(&h.app, &other, None, None).await.unwrap();
+    assert!(inbox.is_empty(), "an office's inbox holds its own cases only");
+    let own = cases::inbox(&h.app, &c.expert, None, Some("کامرانی")).await.unwrap();
+    assert_eq!(own.len(), 1, "found by the owner's name, Persian-normalised");
+    let district = cases::inbox(&h.app, &c.approver, None, None).await.unwrap();
+    assert_eq!(district.len(), 1, "the district sees its district's cases");
+}
+
+#[tokio::test]
+async fn uploads_are_checked_by_content_size_and_name() {
+    let h = harness().await;
+    let c = crew(&h).await;
+    let m = RequestMeta::default();
+    let case = cases::open_case(&h.app, &c.expert, &m, &permit_request("0076229645")).await.unwrap();
+    let up = |kind: &'static str, name: &'static str, bytes: Vec<u8>| {
+        let (app, who, tracking) = (h.app.clone(), c.expert.clone(), case.tracking_code.clone());
+        async move {
+            cases::upload_document(&app, &who, &RequestMeta::default(), &tracking, kind, name, &bytes).await
+        }
+    };
+    let mut big = PDF.to_vec();
+    big.resize(6 * 1024 * 1024, b' ');
+    let field_of = |r: Result<i64, AppError>| match r {
+        Err(AppError::Invalid(f)) => (f[0].field.to_string(), f[0].message.fa.clone()),
+        other => panic!("expected a field error, got {other:?}"),
+    };
+    let (field, fa) = field_of(up("owner_id_card", "id.pdf", big).await);
+    assert_eq!(field, "documents.owner_id_card");
+    assert!(fa.contains("کارت ملی"), "{fa}");
+    let (field, _) = field_of(up("deed", "deed.pdf", b"MZ\x90\x00 this is a program".to_vec()).await);
+    assert_eq!(field, "documents.deed", "a program named .pdf is refused");
+    let (field, _) = field_of(up("no_such_kind", "x.pdf", PDF.to_vec()).await);
+    assert_eq!(field, "documents.no_such_kind");
+    up("deed", "../../../etc/passwd.pdf", PDF.to_vec()).await.unwrap();
+    let case = cases::view(&h.app, &c.expert, &case.tracking_code).await.unwrap();
+    assert_eq!(case.documents.len(), 1, "nothing refused was kept");
+    assert_eq!(case.documents[0].file_name, "passwd.pdf");
+    assert_eq!(case.documents[0].mime_type, "application/pdf");
+}
+
+#[tokio::test]
+async fn a_new_service_version_leaves_open_cases_on_theirs() {
+    let h = harness().await;
+    let c = crew(&h).await;
+    let m = RequestMeta::default();
+    let old = cases::open_case(&h.app, &c.expert, &m, &permit_request("0076229645")).await.unwrap();
+    let admin = staff(&h, "admin").await;
+    let v2 = daftar_workflow::DEMO_SERVICES[0].1.replacen("version = 1", "version = 2", 1).replacen(
+        "name_fa = \"پروانه ساختمانی\"",
+        "name_fa = \"پروانهٔ ساختمانی (نسخهٔ ۲)\"",
+        1,
+    );
+    let refused = cases::publish_service(&h.app, By::Principal(&c.expert), &m, &v2).await;
+    assert!(matches!(refused, Err(AppError::Forbidden)));
+    let published = cases::publish_service(&h.app, By::Principal(&admin), &m, &v2).await.unwrap();
+    assert!(published.in_force);
+    let again = cases::publish_service(&h.app, By::Principal(&admin), &m, &v2).await;
+    assert!(matches!(again, Err(AppError::Conflict(_))), "a version is published once");
+    let broken = cases::publish_service(&h.app, By::Principal(&admin), &m, "code = 1").await;
+    assert!(matches!(broken, Err(AppError::Invalid(ref f)) if f[0].field == "definition"));
+
+    let new = cases::open_case(&h.app, &c.expert, &m, &permit_request("1583250689")).await.unwrap();
+    assert_eq!(new.service_version, 2);
+    assert!(new.service_name_fa.contains("نسخهٔ ۲"));
+    let old = cases::view(&h.app, &c.expert, &old.tracking_code).await.unwrap();
+    assert_eq!(old.service_version, 1, "the open case keeps its version");
+    upload(&h, &c.expert, &old, "deed", "deed.pdf", PDF).await;
+    upload(&h, &c.expert, &old, "owner_id_card", "id.pdf", PDF).await;
+    let old = step(&h, &c.expert, &old, "order_site_visit", Default::default(), None).await.unwrap();
+    assert_eq!((old.state.as_str(), old.service_version), ("site_visit_ordered", 1));
+}
+
+#[tokio::test]
+async fn a_case_past_its_deadline_is_escalated_once() {
+    let h = harness().await;
+    let c = crew(&h).await;
+    let m = RequestMeta::default();
+    let case = cases::open_case(&h.app, &c.expert, &m, &permit_request("0076229645")).await.unwrap();
+    assert!(case.due_at.is_some());
+    assert_eq!(cases::escalate_overdue(&h.app).await.unwrap(), 0);
+    h.clock.advance(5 * 24 * 3600);
+    assert_eq!(cases::escalate_overdue(&h.app).await.unwrap(), 1);
+    assert_eq!(cases::escalate_overdue(&h.app).await.unwrap(), 0, "once per stay in a state");
+    let supervisor = staff(&h, "supervisor").await;
+    let inbox = cases::inbox(&h.app, &supervisor, None, None).await.unwrap();
+    assert!(inbox[0].escalated && inbox[0].overdue);
+
+    let complaint = cases::file_complaint(
+        &h.app,
+        &m,
+        &case.tracking_code,
+        "0076229645",
+        "پرونده‌ام پنج روز است بی‌پاسخ مانده.",
+    )
+    .await
+    .unwrap();
+    let wrong =
+        cases::file_complaint(&h.app, &m, &case.tracking_code, "1583250689", "پرونده‌ام بی‌پاسخ مانده است.")
+            .await;
+    assert!(matches!(wrong, Err(AppError::NotFound)), "only the applicant, by national ID");
+    assert_eq!(cases::open_complaints(&h.app, &supervisor).await.unwrap().len(), 1);
+    cases::answer_complaint(&h.app, &supervisor, &m, complaint.id, "پیگیری شد؛ بازدید فردا انجام می‌شود.")
+        .await
+        .unwrap();
+    assert!(cases::open_complaints(&h.app, &supervisor).await.unwrap().is_empty());
+    let tracked = cases::track(&h.app, &case.tracking_code, "0076229645").await.unwrap();
+    assert_eq!(tracked.complaints[0].status, "answered");
+    assert!(tracked.actions.is_empty(), "the public view offers no actions");
 }

@@ -47,6 +47,15 @@ pub enum Command {
     /// Licensing calls: publish a call, make its selection, recompute a selection.
     #[command(subcommand)]
     Licensing(LicensingCommand),
+    /// Check a permit or certificate PDF offline against the city's published public key.
+    Verify {
+        /// The PDF to check.
+        file: PathBuf,
+        /// The city's public key: 64 hex digits, or a file holding them or the JSON that
+        /// `/api/v1/keys` serves.
+        #[arg(long)]
+        public_key: String,
+    },
 }
 
 #[derive(Subcommand)]

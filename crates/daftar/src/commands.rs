@@ -1,6 +1,7 @@
 //! The maintenance commands.
 
 use std::io::{BufRead, Read};
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -157,4 +158,43 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     println!();
     startup::run(app, std::net::SocketAddr::from(([127, 0, 0, 1], args.port))).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The public key as given: hex digits, or a file with them or with `/api/v1/keys`'s JSON.
+fn public_key(given: &str) -> anyhow::Result<ed25519_dalek::VerifyingKey> {
+    let text = match std::fs::read_to_string(given) {
+        Ok(content) => content,
+        Err(_) => given.to_string(),
+    };
+    let hex_text = match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(json) => json["public_key_hex"].as_str().unwrap_or_default().to_string(),
+        Err(_) => text.trim().to_string(),
+    };
+    let bytes: [u8; 32] = hex::decode(&hex_text)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .context("the public key must be 64 hex digits (or the JSON of /api/v1/keys)")?;
+    Ok(ed25519_dalek::VerifyingKey::from_bytes(&bytes)?)
+}
+
+/// Checks a signed PDF without the database: prints what its seal asserts, exit 1 if the
+/// signature does not hold.
+pub fn verify_document(file: &Path, given_key: &str) -> anyhow::Result<ExitCode> {
+    let key = public_key(given_key)?;
+    let pdf = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    match daftar_documents::verify_pdf(&pdf, &key) {
+        Ok(payload) => {
+            println!("signature OK (key {})", daftar_documents::key_id(&key));
+            println!("kind: {}\nnumber: {}\ncode: {}", payload.kind, payload.number, payload.code);
+            for (name, value) in &payload.essentials {
+                println!("{name}: {value}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(problem) => {
+            println!("signature NOT valid: {problem}");
+            println!("{}", problem.message(Lang::Fa));
+            Ok(ExitCode::FAILURE)
+        }
+    }
 }

@@ -27,6 +27,7 @@ async fn main() -> std::process::ExitCode {
         Command::Plan(command) => plan::run(command).await,
         Command::Money(command) => money::run(command).await,
         Command::Licensing(command) => licensing::run(command).await,
+        Command::Verify { file, public_key } => commands::verify_document(&file, &public_key),
     };
     match result {
         Ok(code) => code,

@@ -9,6 +9,8 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod blobs;
+pub mod cases;
 pub mod fees;
 pub mod licensing;
 pub mod money;

@@ -128,6 +128,23 @@ pub async fn set_password_hash<'e>(
     Ok(())
 }
 
+/// Records a staff member's national ID (an expert's certificate is held under it).
+pub async fn set_national_id<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: i64,
+    national_id: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query("UPDATE users SET national_id = $1, updated_at = $2 WHERE id = $3")
+        .bind(national_id.to_string())
+        .bind(now)
+        .bind(id)
+        .execute(ex)
+        .await
+        .map_err(crate::StoreError::classify)?;
+    Ok(())
+}
+
 /// Stores a TOTP secret; `enabled` is set once the user proved they hold it.
 pub async fn set_totp<'e>(
     ex: impl Executor<'e, Database = Any>,

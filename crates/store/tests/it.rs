@@ -261,3 +261,83 @@ async fn two_workers_never_claim_the_same_message() {
     assert_eq!(retried.len(), 1);
     assert_eq!(retried[0].attempts, 2);
 }
+
+#[tokio::test]
+async fn cases_list_by_scope_and_move_only_from_the_version_read() {
+    use daftar_store::cases::{self, CaseScope, NewCase, StateChange};
+    use daftar_store::{blobs, orgs};
+    let db = ScratchDb::new().await;
+    let store = db.store().await;
+    let mut tx = store.begin_write().await.unwrap();
+    let district = orgs::insert_district(tx.conn(), "D1", "منطقه ۱", "District 1").await.unwrap();
+    let office = orgs::insert_office(
+        tx.conn(),
+        &orgs::NewOffice {
+            code: "OF-1",
+            name_fa: "دفتر",
+            name_en: "Office",
+            district_id: district,
+            status: "open",
+        },
+        1,
+    )
+    .await
+    .unwrap();
+    let service = cases::insert_service(tx.conn(), "building_permit", 1, "1405/01/01", "x", 1).await.unwrap();
+    let mut ids = Vec::new();
+    for (n, national_id) in ["0084575948", "0084575948", "1111111111"].iter().enumerate() {
+        let tracking = format!("T{n}");
+        let new = NewCase {
+            tracking_code: &tracking,
+            service_id: service,
+            office_id: office,
+            district_id: district,
+            parcel_key: "P-1",
+            applicant_national_id: national_id,
+            applicant_mobile: "09120000000",
+            form: "{}",
+            state: "draft",
+            state_due_at: Some(100 + n as i64),
+            search_text: &format!("t{n} مالک"),
+            opened_by: None,
+        };
+        ids.push(cases::insert_case(tx.conn(), &new, 10).await.unwrap());
+    }
+    // Bytes with every value survive the round trip on both back ends.
+    let bytes: Vec<u8> = (0..=255).collect();
+    blobs::put(tx.conn(), "abc", &bytes).await.unwrap();
+    blobs::put(tx.conn(), "abc", &bytes).await.unwrap();
+    tx.audit(entry(1));
+    tx.commit().await.unwrap();
+    assert_eq!(blobs::get(store.pool(), "abc").await.unwrap().unwrap(), bytes);
+
+    let count = |scope| {
+        let store = store.clone();
+        async move { cases::list_cases(store.pool(), scope, None, None, 50).await.unwrap().len() }
+    };
+    assert_eq!(count(CaseScope::Office(office)).await, 3);
+    assert_eq!(count(CaseScope::Office(office + 1)).await, 0);
+    assert_eq!(count(CaseScope::District(district)).await, 3);
+    assert_eq!(count(CaseScope::Applicant("0084575948")).await, 2);
+    assert_eq!(count(CaseScope::City).await, 3);
+    let found =
+        cases::list_cases(store.pool(), CaseScope::City, Some("draft"), Some("t1"), 50).await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].tracking_code, "T1");
+
+    let change = |expected_version| StateChange {
+        expected_version,
+        state: "submitted",
+        version: expected_version + 1,
+        terminal: false,
+        state_entered_at: 20,
+        state_due_at: None,
+    };
+    assert!(cases::update_state(store.pool(), ids[0], &change(0), 20).await.unwrap());
+    assert!(
+        !cases::update_state(store.pool(), ids[0], &change(0), 21).await.unwrap(),
+        "stale version refused"
+    );
+    let overdue = cases::overdue_cases(store.pool(), 1_000).await.unwrap();
+    assert_eq!(overdue.len(), 2, "the moved case has no deadline any more");
+}

@@ -53,6 +53,7 @@ mod tests {
             include_str!("../locales/fa/plan.ftl"),
             include_str!("../locales/fa/money.ftl"),
             include_str!("../locales/fa/licensing.ftl"),
+            include_str!("../locales/fa/cases.ftl"),
         ]
         .concat();
         let en = [
@@ -60,6 +61,7 @@ mod tests {
             include_str!("../locales/en/plan.ftl"),
             include_str!("../locales/en/money.ftl"),
             include_str!("../locales/en/licensing.ftl"),
+            include_str!("../locales/en/cases.ftl"),
         ]
         .concat();
         let keys = |text: &str| -> Vec<String> {

@@ -116,6 +116,7 @@ impl Page {
             "manage_invoices" => Permission::ManageInvoices,
             "read_finance" => Permission::ReadFinance,
             "manage_licensing" => Permission::ManageLicensing,
+            "manage_services" => Permission::ManageServices,
             _ => return false,
         };
         self.principal.as_ref().is_some_and(|p| p.has_role(permission.roles()))

@@ -185,6 +185,8 @@ fn concrete(pattern: &str) -> String {
         .replace("{action}", "cancel")
         .replace("{office}", "OF-1001")
         .replace("{call}", "no-such-call")
+        .replace("{tracking}", "000000000000")
+        .replace("{id}", "0")
 }
 
 /// Every route against every role: the status must be what the rule in `authz::ROUTES` says.
@@ -1538,4 +1540,267 @@ async fn an_applicant_registers_through_the_form() {
     assert!(result.contains("کد رهگیری") && result.contains("واجد شرایط"), "{result}");
     let again = s.get_as("/calls/EO-FORM/apply", &cookie).send().await.unwrap();
     assert_eq!(again.status(), StatusCode::SEE_OTHER, "a submitted application is final");
+}
+
+// --- The building-permit journey over HTTP ----------------------------------------------------
+
+struct Api<'a> {
+    s: &'a Server,
+    cookie: String,
+}
+
+impl Api<'_> {
+    async fn send(&self, request: reqwest::RequestBuilder) -> (StatusCode, serde_json::Value) {
+        let response = request.header(COOKIE, self.cookie.clone()).send().await.unwrap();
+        let status = response.status();
+        let body = response.json().await.unwrap_or(serde_json::Value::Null);
+        (status, body)
+    }
+
+    async fn get(&self, path: &str) -> serde_json::Value {
+        let (status, body) = self.send(self.s.client.get(self.s.url(path))).await;
+        assert_eq!(status, StatusCode::OK, "GET {path}: {body}");
+        body
+    }
+
+    async fn post(&self, path: &str, body: serde_json::Value) -> (StatusCode, serde_json::Value) {
+        self.send(self.s.post(path).json(&body)).await
+    }
+
+    /// Takes a step on the case as last seen; returns the case after it.
+    async fn step(
+        &self,
+        case: &serde_json::Value,
+        action: &str,
+        inputs: serde_json::Value,
+    ) -> serde_json::Value {
+        let tracking = case["tracking_code"].as_str().unwrap();
+        let body = serde_json::json!({ "action": action, "version": case["version"], "inputs": inputs,
+            "reason": "طبق ضوابط" });
+        let (status, after) = self.post(&format!("/api/v1/cases/{tracking}/actions"), body).await;
+        assert_eq!(status, StatusCode::OK, "{action}: {after}");
+        after
+    }
+
+    async fn upload(&self, case: &serde_json::Value, kind: &str, name: &str, bytes: &[u8]) -> StatusCode {
+        let tracking = case["tracking_code"].as_str().unwrap();
+        let form = reqwest::multipart::Form::new()
+            .text("kind", kind.to_string())
+            .part("file", reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string()));
+        self.send(self.s.post(&format!("/api/v1/cases/{tracking}/documents")).multipart(form)).await.0
+    }
+}
+
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
+
+fn tomorrow() -> String {
+    let now = daftar_types::Timestamp::from_unix(
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64,
+    );
+    now.to_tehran().date().add_days(1).unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_building_permit_journey_over_http_from_opening_to_the_completion_certificate() {
+    let s = start(test_config()).await;
+    let expert = Api { s: &s, cookie: s.sign_in_staff("expert").await };
+    let holder = Api { s: &s, cookie: s.sign_in_staff("holder").await };
+    let approver = Api { s: &s, cookie: s.sign_in_staff("approver").await };
+    let approver2 = Api { s: &s, cookie: s.sign_in_staff("approver2").await };
+    let citizen = Api { s: &s, cookie: s.sign_in_citizen("0076229645", "09121234567").await };
+
+    let services: serde_json::Value =
+        s.client.get(s.url("/api/v1/services")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(services.as_array().unwrap().len(), 4, "the demo catalog: {services}");
+    let form = serde_json::json!({
+        "applicant_type": "person", "owner_national_id": "0076229645", "mobile": "09121234567",
+        "renovation_code": PARCEL, "registry_plate": "1234/56", "district": "1", "deed_area": "500",
+        "postal_code": "1316745891", "address": "تهران، خیابان ولیعصر، پلاک ۷", "requested_floors": "2" });
+    let open = serde_json::json!({ "service": "building_permit", "form": form,
+        "owners": [{ "identifier": "0076229645", "name": "پرویز کامرانی", "share": "6" }] });
+    let (status, bad) = expert
+        .post(
+            "/api/v1/cases",
+            serde_json::json!({ "service": "building_permit",
+        "form": { "mobile": "123" }, "owners": [] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad["fields"].as_array().unwrap().iter().any(|f| f["field"] == "form.mobile"), "{bad}");
+    let (status, case) = expert.post("/api/v1/cases", open).await;
+    assert_eq!(status, StatusCode::CREATED, "{case}");
+    let tracking = case["tracking_code"].as_str().unwrap().to_string();
+
+    assert_eq!(expert.upload(&case, "deed", "سند.pdf", PDF).await, StatusCode::CREATED);
+    assert_eq!(
+        citizen.upload(&case, "owner_id_card", "../id.pdf", PDF).await,
+        StatusCode::CREATED,
+        "the applicant uploads too"
+    );
+    assert_eq!(
+        expert.upload(&case, "deed", "x.pdf", b"GIF89a not a pdf").await,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let case = expert.get(&format!("/api/v1/cases/{tracking}")).await;
+    let case = expert.step(&case, "order_site_visit", serde_json::json!({})).await;
+    let case = holder
+        .step(
+            &case,
+            "schedule_site_visit",
+            serde_json::json!({ "inspector": "expert", "visit_on": tomorrow() }),
+        )
+        .await;
+    let case = expert
+        .step(
+            &case,
+            "report_inspection",
+            serde_json::json!({ "passed": false, "report": "بر ملک با سند نمی‌خواند." }),
+        )
+        .await;
+    assert_eq!(case["state"], "site_visit_scheduled", "a failed inspection: re-inspection");
+    let case = expert
+        .step(&case, "report_inspection", serde_json::json!({ "passed": true, "report": "بر ملک اصلاح شد." }))
+        .await;
+    let case = expert.step(&case, "issue_instruction_sheet", serde_json::json!({ "inquiries": [] })).await;
+    assert_eq!(
+        case["facts"]["sheet"]["plan_version"], "demo-1405.1",
+        "the sheet is pinned with its plan version"
+    );
+
+    let sheet: serde_json::Value = s
+        .client
+        .get(s.url(&format!("/api/v1/parcels/{PARCEL}/instruction-sheet")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let footprint: f64 = sheet["figures"]["max_footprint"]["result"].as_str().unwrap().parse().unwrap();
+    let level = |n: i32| {
+        serde_json::json!({ "level": n, "use": "residential", "gross_area": footprint.floor().to_string(),
+        "footprint_area": footprint.floor().to_string(), "depth": "5", "units": ["80"] })
+    };
+    let design = serde_json::json!({ "levels": [level(0), level(1)], "parking_spaces": 4 });
+    assert_eq!(citizen.upload(&case, "architectural_drawings", "plans.pdf", PDF).await, StatusCode::CREATED);
+    let case = citizen.step(&case, "submit_drawings", serde_json::json!({ "design": design })).await;
+    assert_eq!(case["state"], "expert_review");
+    let case = expert.step(&case, "accept_drawings", serde_json::json!({})).await;
+    assert_eq!(case["state"], "fee_assessment", "no inquiry was needed");
+    let stale = expert
+        .post(
+            &format!("/api/v1/cases/{tracking}/actions"),
+            serde_json::json!({ "action": "issue_invoice", "version": 0 }),
+        )
+        .await;
+    assert_eq!(stale.0, StatusCode::CONFLICT, "a stale version is refused");
+    let case = expert.step(&case, "issue_invoice", serde_json::json!({})).await;
+    assert_eq!(case["state"], "awaiting_payment");
+
+    // The citizen sees the case among theirs and pays the itemised invoice through the gateway.
+    let mine = citizen.get("/api/v1/cases").await;
+    assert_eq!(mine[0]["tracking_code"], tracking.as_str());
+    let invoice = case["invoices"][0].as_str().unwrap().to_string();
+    pay_through_sandbox(&s, &invoice).await;
+    let case = expert.get(&format!("/api/v1/cases/{tracking}")).await;
+    assert_eq!(case["state"], "paid", "the payment moved the case");
+
+    assert_eq!(expert.upload(&case, "engineers_undertakings", "u.pdf", PDF).await, StatusCode::CREATED);
+    let case = expert.step(&case, "submit_draft", serde_json::json!({})).await;
+    let case = approver.step(&case, "approve_first", serde_json::json!({})).await;
+    let (status, _) = approver
+        .post(
+            &format!("/api/v1/cases/{tracking}/actions"),
+            serde_json::json!({ "action": "approve_second", "version": case["version"] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "the same approver cannot sign twice");
+    let case = approver2.step(&case, "approve_second", serde_json::json!({})).await;
+    assert_eq!(case["state"], "permit_issued");
+    let code = case["issued"]["code"].as_str().unwrap().to_string();
+    let number = case["issued"]["number"].as_str().unwrap().to_string();
+
+    let pdf = s
+        .client
+        .get(s.url(&format!("/api/v1/cases/{tracking}/issued.pdf")))
+        .header(COOKIE, citizen.cookie.clone())
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert!(pdf.starts_with(b"%PDF"));
+    let checked: serde_json::Value =
+        s.post("/api/v1/verify").body(pdf.to_vec()).send().await.unwrap().json().await.unwrap();
+    assert_eq!(checked["code"], code.as_str());
+    assert_eq!(checked["signature_valid"], true);
+    let page = s.client.get(s.url(&format!("/verify/{code}"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("امضای دیجیتال این سند معتبر است") && page.contains("پروانهٔ ساختمانی"), "{page}");
+    let case_page =
+        s.get_as(&format!("/cases/{tracking}"), &expert.cookie).send().await.unwrap().text().await.unwrap();
+    assert!(
+        case_page.contains("پروانه صادر شد") && case_page.contains("تحویل پروانه"),
+        "the office sees the next step"
+    );
+
+    let case = expert.step(&case, "deliver_permit", serde_json::json!({})).await;
+    let case = citizen
+        .step(&case, "start_works", serde_json::json!({ "supervisor": "مهندس کاوه شریفی، ۱-۲۳-۴۵۶۷" }))
+        .await;
+    assert_eq!(expert.upload(&case, "supervisor_stage_report", "stage.pdf", PDF).await, StatusCode::CREATED);
+    let case = expert.step(&case, "file_stage_report", serde_json::json!({})).await;
+    let case = citizen.step(&case, "request_completion", serde_json::json!({})).await;
+    assert_eq!(case["state"], "completion_requested");
+
+    let tracked: serde_json::Value = s
+        .client
+        .get(s.url(&format!("/api/v1/track?tracking={tracking}&national_id=0076229645")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tracked["state"], "completion_requested", "followed without signing in");
+
+    let completion = serde_json::json!({ "service": "completion_certificate", "form": {
+        "permit_number": number, "owner_national_id": "0076229645", "mobile": "09121234567",
+        "as_built_area": "300", "floors": "2", "works_finished_on": "1405/08/20" },
+        "owners": [{ "identifier": "0076229645", "name": "پرویز کامرانی", "share": "6" }] });
+    let (status, completion) = expert.post("/api/v1/cases", completion).await;
+    assert_eq!(status, StatusCode::CREATED, "{completion}");
+    for kind in ["as_built_drawings", "supervisor_final_report", "permit_copy"] {
+        expert.upload(&completion, kind, "f.pdf", PDF).await;
+    }
+    let completion =
+        expert.get(&format!("/api/v1/cases/{}", completion["tracking_code"].as_str().unwrap())).await;
+    let completion = holder
+        .step(
+            &completion,
+            "schedule_inspection",
+            serde_json::json!({ "inspector": "expert", "visit_on": tomorrow() }),
+        )
+        .await;
+    let completion = expert
+        .step(
+            &completion,
+            "report_inspection",
+            serde_json::json!({ "passed": true, "report": "مطابق نقشهٔ چون‌ساخت است." }),
+        )
+        .await;
+    let completion = approver.step(&completion, "approve_certificate", serde_json::json!({})).await;
+    assert_eq!(completion["state"], "certificate_issued");
+    let certificate = completion["issued"]["code"].as_str().unwrap();
+    let verified: serde_json::Value = s
+        .client
+        .get(s.url(&format!("/api/v1/verify/{certificate}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(verified["kind"], "completion_certificate");
+    assert_eq!(verified["signature_valid"], true);
 }

@@ -130,6 +130,7 @@ pub(crate) async fn insert_invoice(
 async fn owner_settled(app: &App, tx: &mut WriteTx, invoice: &InvoiceRow) -> AppResult<()> {
     match invoice.owner_type.as_str() {
         rent::OWNER => rent::settled(app, tx, invoice).await,
+        "case" => crate::cases::invoice_settled(app, tx, invoice).await,
         _ => Ok(()),
     }
 }

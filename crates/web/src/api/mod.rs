@@ -2,6 +2,7 @@
 //! Handlers call the same use cases as the pages.
 
 pub mod auth;
+pub mod cases;
 pub mod licensing;
 pub mod money;
 pub mod payments;
@@ -124,6 +125,22 @@ impl Modify for Security {
         plan::check_dxf,
         plan::zones,
         plan::parcels,
+        cases::services,
+        cases::publish,
+        cases::open,
+        cases::inbox,
+        cases::case,
+        cases::act,
+        cases::upload,
+        cases::document,
+        cases::issued_pdf,
+        cases::inquiry,
+        cases::track,
+        cases::complain,
+        cases::complaints,
+        cases::answer,
+        cases::verify,
+        cases::verify_pdf,
     ),
     modifiers(&Security),
     tags(
@@ -132,6 +149,7 @@ impl Modify for Security {
         (name = "system", description = "Keys, the audit log and the public tariffs"),
         (name = "payments", description = "Invoices, receipts, finance reports and payment gateways' signed callbacks"),
         (name = "licensing", description = "Licensing calls: registration, exam and board, selection, licences, experts, opening offices"),
+        (name = "cases", description = "The service catalog and cases: opening, steps under the case's version, documents, inquiries, tracking, complaints, and verifying issued permits and certificates"),
         (name = "plan", description = "The detailed plan: parcels, instruction sheets, plan checks (coordinates: projected metres, EPSG:32639 in the demo city)"),
     )
 )]

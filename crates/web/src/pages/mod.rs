@@ -3,6 +3,7 @@
 pub mod account;
 pub mod admin;
 pub mod audit;
+pub mod cases;
 pub mod finance;
 pub mod home;
 pub mod invoices;
