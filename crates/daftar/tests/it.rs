@@ -358,6 +358,7 @@ fn person(id: &str, born: i32, field: &str, years: u32) -> daftar_licensing::Per
 /// The demo city on `db`, its clock inside the demo call's registration window, with 60
 /// applicants (two in three wanting a municipal site, many the same ones) and their exam scores.
 async fn prepare_oversubscribed_call(db: &ScratchDb) {
+    use daftar_app::licensing::Draft;
     use daftar_app::{App, Principal, RequestMeta, Role};
     let inside_window =
         daftar_types::JalaliDate::new(1405, 2, 5).unwrap().start_of_day_tehran().unix() + 3600;
@@ -417,9 +418,16 @@ async fn prepare_oversubscribed_call(db: &ScratchDb) {
             submitted_at: daftar_types::Timestamp::from_unix(0),
         };
         let citizen = principal(user_id, Role::Citizen);
-        daftar_app::licensing::save_application(&app, &citizen, &meta, "EO-1405-1", application, true)
-            .await
-            .unwrap();
+        daftar_app::licensing::save_application(
+            &app,
+            &citizen,
+            &meta,
+            "EO-1405-1",
+            Draft::of(application),
+            true,
+        )
+        .await
+        .unwrap();
         csv.push_str(&format!("{id},{}\n", 30 + (i * 53) % 70));
     }
     let committee = daftar_store::users::find_by_username(pool, "committee").await.unwrap().unwrap();

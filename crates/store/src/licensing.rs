@@ -478,20 +478,22 @@ pub struct ApplicationFileRow {
     pub size: i64,
 }
 
-/// Attaches a file (its blob stored before) to an application's slot, replacing what the slot
-/// held.
+/// Attaches a file (its blob stored before) to a slot of an applicant's application to a call,
+/// replacing what the slot held.
 pub async fn put_application_file<'e>(
     ex: impl Executor<'e, Database = Any>,
-    application_id: i64,
+    call_id: i64,
+    national_id: &str,
     file: &ApplicationFileRow,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO application_files (application_id, slot, sha256, file_name, content_type, size) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (application_id, slot) DO UPDATE SET \
+        "INSERT INTO application_files (call_id, national_id, slot, sha256, file_name, content_type, size) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (call_id, national_id, slot) DO UPDATE SET \
          sha256 = excluded.sha256, file_name = excluded.file_name, content_type = excluded.content_type, \
          size = excluded.size",
     )
-    .bind(application_id)
+    .bind(call_id)
+    .bind(national_id.to_string())
     .bind(file.slot.clone())
     .bind(file.sha256.clone())
     .bind(file.file_name.clone())
@@ -502,18 +504,53 @@ pub async fn put_application_file<'e>(
     Ok(())
 }
 
-/// The files of an application, by slot.
+/// The files of an applicant's application to a call, by slot.
 pub async fn application_files<'e>(
     ex: impl Executor<'e, Database = Any>,
-    application_id: i64,
+    call_id: i64,
+    national_id: &str,
 ) -> Result<Vec<ApplicationFileRow>> {
     Ok(sqlx::query_as(
         "SELECT slot, sha256, file_name, content_type, size FROM application_files \
-         WHERE application_id = $1 ORDER BY slot",
+         WHERE call_id = $1 AND national_id = $2 ORDER BY slot",
     )
-    .bind(application_id)
+    .bind(call_id)
+    .bind(national_id.to_string())
     .fetch_all(ex)
     .await?)
+}
+
+/// Keeps the registration form as typed (JSON of its fields), replacing the last one.
+pub async fn save_form<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    call_id: i64,
+    national_id: &str,
+    form: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO application_forms (call_id, national_id, form, updated_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (call_id, national_id) DO UPDATE SET form = excluded.form, updated_at = excluded.updated_at",
+    )
+    .bind(call_id)
+    .bind(national_id.to_string())
+    .bind(form.to_string())
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+pub async fn form<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    call_id: i64,
+    national_id: &str,
+) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT form FROM application_forms WHERE call_id = $1 AND national_id = $2")
+        .bind(call_id)
+        .bind(national_id.to_string())
+        .fetch_optional(ex)
+        .await?)
 }
 
 /// Seats a board member; a seat or a member seated before is [`StoreError::UniqueViolation`].

@@ -47,7 +47,8 @@ where
     RouteDef { method, path, router: on(filter, handler) }
 }
 
-/// Lets a route's extractors read bodies up to the drawing limit.
+/// Lets a route's extractors read bodies up to the drawing limit (drawings; an application with
+/// its certificates and photos).
 fn upload(def: RouteDef) -> RouteDef {
     RouteDef { router: def.router.layer(DefaultBodyLimit::max(api::plan::DXF_LIMIT)), ..def }
 }
@@ -91,7 +92,7 @@ fn table() -> Vec<RouteDef> {
         r("GET", "/calls/{call}/ranking", pages::licensing::ranking),
         r("GET", "/calls/{call}/result", pages::licensing::result),
         r("GET", "/calls/{call}/apply", pages::registration::show),
-        r("POST", "/calls/{call}/apply", pages::registration::save),
+        upload(r("POST", "/calls/{call}/apply", pages::registration::save)),
         r("GET", "/licences", pages::licensing::register),
         r("GET", "/licences/{office}", pages::licensing::licence),
         r("GET", "/licences/{office}/pdf", pages::licensing::licence_pdf),

@@ -73,6 +73,11 @@ impl Server {
         session_cookie(response.headers()).expect("a session cookie")
     }
 
+    /// A JSON POST as a signed-in client would send it.
+    async fn post_json(&self, path: &str, cookie: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.post(path).header(COOKIE, cookie.to_string()).json(body).send().await.unwrap()
+    }
+
     /// A GET as a signed-in browser would send it.
     fn get_as(&self, path: &str, cookie: &str) -> reqwest::RequestBuilder {
         self.client.get(self.url(path)).header(COOKIE, cookie.to_string())
@@ -1180,13 +1185,7 @@ async fn a_whole_licensing_call_over_http() {
             serde_json::json!({ "national_id": expert, "step": "certify" }),
             serde_json::json!({ "national_id": expert, "step": "assign", "office": office }),
         ] {
-            let done = s
-                .post("/api/v1/licensing/calls/EO-TEST/experts")
-                .header(COOKIE, &committee)
-                .json(&step)
-                .send()
-                .await
-                .unwrap();
+            let done = s.post_json("/api/v1/licensing/calls/EO-TEST/experts", &committee, &step).await;
             assert_eq!(done.status(), StatusCode::NO_CONTENT, "{step}: {}", done.text().await.unwrap());
         }
     }
@@ -1390,24 +1389,13 @@ async fn the_board_path_over_http() {
         for ((applicant, _), votes) in applicants.iter().zip(ballots) {
             let Some(vote) = votes.get(member) else { continue };
             let body = serde_json::json!({ "applicant": applicant, "vote": vote });
-            let cast = s
-                .post("/api/v1/licensing/calls/EO-BOARD/votes")
-                .header(COOKIE, &cookie)
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
+            let cast = s.post_json("/api/v1/licensing/calls/EO-BOARD/votes", &cookie, &body).await;
             assert_eq!(cast.status(), StatusCode::NO_CONTENT, "{}", cast.text().await.unwrap());
         }
     }
     let board = s.sign_in_staff("board").await;
-    let twice = s
-        .post("/api/v1/licensing/calls/EO-BOARD/votes")
-        .header(COOKIE, &board)
-        .json(&serde_json::json!({ "applicant": applicants[0].0, "vote": "reject" }))
-        .send()
-        .await
-        .unwrap();
+    let body = serde_json::json!({ "applicant": applicants[0].0, "vote": "reject" });
+    let twice = s.post_json("/api/v1/licensing/calls/EO-BOARD/votes", &board, &body).await;
     assert_eq!(twice.status(), StatusCode::CONFLICT, "a member votes once on an applicant");
 
     let committee = s.sign_in_staff("committee").await;
@@ -1461,8 +1449,10 @@ async fn the_board_path_over_http() {
     }
 }
 
-/// Registration as a page: a draft is saved and resumed; a bad submission comes back with its
-/// errors named in Persian and loses nothing saved; the final submission shows the receipt.
+/// Registration as a page: a draft is saved and resumed with its certificates; a bad
+/// submission comes back with its errors named in Persian and loses nothing saved; a file that is
+/// not a PDF, JPEG or PNG by content is refused, and names lose their folders; the final
+/// submission shows the receipt.
 #[tokio::test]
 async fn an_applicant_registers_through_the_form() {
     let clock = Arc::new(daftar_app::ManualClock::new(daftar_app::Clock::now(&daftar_app::SystemClock)));
@@ -1474,7 +1464,11 @@ async fn an_applicant_registers_through_the_form() {
     let form = s.get_as("/calls/EO-FORM/apply", &cookie).send().await.unwrap();
     assert_eq!(form.status(), StatusCode::OK);
     let html = form.text().await.unwrap();
-    assert!(html.contains("ذخیرهٔ پیش‌نویس") && html.contains("dir=\"rtl\""));
+    assert!(
+        html.contains("ذخیرهٔ پیش‌نویس")
+            && html.contains("dir=\"rtl\"")
+            && html.contains("multipart/form-data")
+    );
     let manager = national_id(78);
     let mut fields: Vec<(&str, &str)> = vec![
         ("a.name", "مریم احمدی"),
@@ -1497,15 +1491,28 @@ async fn an_applicant_registers_through_the_form() {
         ("s.pref.2", "S01"),
         ("action", "save"),
     ];
-    let post = |fields: Vec<(&str, &str)>| {
-        let body = serde_urlencoded::to_string(&fields).unwrap();
-        s.post("/calls/EO-FORM/apply")
-            .header(COOKIE, &cookie)
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
+    let pdf = b"%PDF-1.4\n% certificate\n".to_vec();
+    let post = |fields: Vec<(&str, &str)>, files: Vec<(&str, &str, Vec<u8>)>| {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, value) in fields {
+            form = form.text(name.to_string(), value.to_string());
+        }
+        for (slot, file_name, bytes) in files {
+            form = form.part(
+                slot.to_string(),
+                reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_string()),
+            );
+        }
+        s.post("/calls/EO-FORM/apply").header(COOKIE, &cookie).multipart(form).send()
     };
-    let saved = post(fields.clone()).await.unwrap();
+    // A first sitting: only a name and a certificate; the draft is kept and names what is missing.
+    let certificate = "a.decl.no_criminal_record.certificate";
+    let partial = vec![("a.name", "مریم احمدی"), ("action", "save")];
+    let early = post(partial, vec![(certificate, "../../etc/سوء پیشینه.pdf", pdf.clone())]).await.unwrap();
+    assert_eq!(early.status(), StatusCode::OK);
+    let html = early.text().await.unwrap();
+    assert!(html.contains("موارد زیر را کامل کنید") && html.contains("تاریخ تولد (متقاضی)"), "{html}");
+    let saved = post(fields.clone(), Vec::new()).await.unwrap();
     assert_eq!(saved.status(), StatusCode::OK);
     assert!(saved.text().await.unwrap().contains("پیش‌نویس ذخیره شد"));
     let resumed = s.get_as("/calls/EO-FORM/apply", &cookie).send().await.unwrap().text().await.unwrap();
@@ -1513,6 +1520,16 @@ async fn an_applicant_registers_through_the_form() {
         resumed.contains("مریم احمدی") && resumed.contains("value=\"S02\" selected"),
         "the draft is resumed"
     );
+    assert!(
+        resumed.contains("<bdi>سوء پیشینه.pdf</bdi>") && !resumed.contains("etc/"),
+        "the name lost its folders"
+    );
+    let sha256 = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&pdf))
+    };
+    let stored = daftar_store::blobs::get(s.app.store().pool(), &sha256).await.unwrap();
+    assert_eq!(stored.as_deref(), Some(&pdf[..]), "the certificate is stored under its SHA-256");
 
     // A bad submission: every error named beside its field, what was typed kept, the draft intact.
     let mut bad = fields.clone();
@@ -1523,17 +1540,41 @@ async fn an_applicant_registers_through_the_form() {
         ("m.exp.0.field", "urban_planning"),
         ("action", "submit"),
     ]);
-    let refused = post(bad).await.unwrap();
+    let refused = post(bad, Vec::new()).await.unwrap();
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = refused.text().await.unwrap();
     assert!(html.contains("تاریخ تولد (متقاضی)") && html.contains("سال‌های سابقه (مدیر فنی)"), "{html}");
     assert!(html.contains("1368/13/40"), "what was typed is kept");
     let kept = s.get_as("/calls/EO-FORM/apply", &cookie).send().await.unwrap().text().await.unwrap();
-    assert!(kept.contains("1368/03/03") && !kept.contains("1368/13/40"), "the saved draft is intact");
+    assert!(
+        kept.contains("۱۳۶۸/۰۳/۰۳") && !kept.contains("1368/13/40"),
+        "the saved draft is intact, as typed"
+    );
+
+    // A program named like a certificate is refused by its content, named by its field.
+    let exe = post(
+        fields.clone(),
+        vec![("m.decl.no_bankruptcy.certificate", "gavahi.pdf", b"MZ\x90\x00".to_vec())],
+    )
+    .await
+    .unwrap();
+    assert_eq!(exe.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = exe.text().await.unwrap();
+    assert!(
+        html.contains("باید PDF، JPEG یا PNG باشد")
+            && html.contains("id=\"m.decl.no_bankruptcy.certificate-error\"")
+    );
+    let too_big = vec![0xFF, 0xD8, 0xFF]
+        .into_iter()
+        .chain(std::iter::repeat_n(0, daftar_app::licensing::FILE_LIMIT))
+        .collect();
+    let big = post(fields.clone(), vec![("p.photo.1", "photo.jpg", too_big)]).await.unwrap();
+    assert_eq!(big.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(big.text().await.unwrap().contains("بزرگ‌تر از ۵ مگابایت"));
 
     fields.retain(|(k, _)| *k != "action");
     fields.push(("action", "submit"));
-    let submitted = post(fields).await.unwrap();
+    let submitted = post(fields, Vec::new()).await.unwrap();
     assert_eq!(submitted.status(), StatusCode::SEE_OTHER);
     assert_eq!(submitted.headers()[LOCATION], "/calls/EO-FORM/result");
     let result = s.get_as("/calls/EO-FORM/result", &cookie).send().await.unwrap().text().await.unwrap();

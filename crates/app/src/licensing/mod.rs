@@ -10,7 +10,9 @@ use daftar_licensing::{
     Placement, Ranking, Selection, Vote,
 };
 use daftar_store::StoreError;
-use daftar_store::licensing::{self as store, ApplicationRow, CallRow, EquipmentRow, SelectionRow};
+use daftar_store::licensing::{
+    self as store, ApplicationFileRow, ApplicationRow, CallRow, EquipmentRow, SelectionRow,
+};
 use daftar_store::orgs::{self, NewOffice};
 use daftar_types::{JalaliDate, Lang, NationalId, Timestamp};
 use rust_decimal::Decimal;
@@ -22,7 +24,10 @@ use crate::authz::{Permission, Principal, Role, require};
 use crate::error::{AppError, AppResult, FieldError, Message};
 use crate::{App, RequestMeta};
 
+mod files;
 mod licences;
+
+pub use files::{FILE_LIMIT, Upload};
 
 pub use licences::{
     LicenceView, change_licence, committee_action, licence, licence_pdf, licences, office_may_act,
@@ -118,13 +123,21 @@ pub struct MyApplication {
     pub national_id: NationalId,
     pub submitted: bool,
     pub application: Option<Application>,
+    /// The registration page's fields as last saved.
+    pub form: Option<BTreeMap<String, String>>,
+    /// The files attached so far, by slot.
+    pub files: Vec<ApplicationFileRow>,
 }
 
 pub async fn my_application(app: &App, principal: &Principal, call_code: &str) -> AppResult<MyApplication> {
     let national_id = applicant_national_id(app, principal).await?;
     let (call, _) = call(app, call_code).await?;
-    let row = store::application(app.store().pool(), call.id, national_id.as_str()).await?;
+    let pool = app.store().pool();
+    let row = store::application(pool, call.id, national_id.as_str()).await?;
+    let form = store::form(pool, call.id, national_id.as_str()).await?;
     Ok(MyApplication {
+        files: store::application_files(pool, call.id, national_id.as_str()).await?,
+        form: form.map(|f| stored(&f)).transpose()?,
         submitted: row.as_ref().is_some_and(|r| r.status == "submitted"),
         application: row.map(|r| stored(&r.data)).transpose()?,
         national_id,
@@ -150,19 +163,41 @@ pub struct Saved {
     pub receipt_code: Option<String>,
 }
 
+/// What a save carries.
+#[derive(Debug, Clone, Default)]
+pub struct Draft {
+    /// The application as data, once the form is complete; a submission needs it.
+    pub application: Option<Application>,
+    /// The registration page's fields as typed, kept even while incomplete so the page resumes
+    /// exactly; the API sends none.
+    pub form: Option<BTreeMap<String, String>>,
+    /// Certificates and photos; each replaces what its slot held, the others stay.
+    pub uploads: Vec<Upload>,
+}
+
+impl Draft {
+    pub fn of(application: Application) -> Draft {
+        Draft { application: Some(application), ..Draft::default() }
+    }
+}
+
 /// Saves an application as a draft (resumable until the window closes) or submits it (final,
-/// with a receipt). The window is checked on the server, against its own clock.
+/// with a receipt), with its files. The window is checked on the server, against its own clock.
+/// A refused save writes nothing, so what was saved before is kept.
 pub async fn save_application(
     app: &App,
     principal: &Principal,
     meta: &RequestMeta,
     call_code: &str,
-    mut application: Application,
+    draft: Draft,
     submit: bool,
 ) -> AppResult<Saved> {
+    let files = files::check(draft.uploads)?;
     let national_id = applicant_national_id(app, principal).await?;
     let (call, rules) = call(app, call_code).await?;
-    if application.applicant.national_id != national_id {
+    if let Some(application) = &draft.application
+        && application.applicant.national_id != national_id
+    {
         return Err(invalid(
             "applicant.national_id",
             ("کد ملی متقاضی", "Applicant's national ID"),
@@ -175,32 +210,59 @@ pub async fn save_application(
     {
         return Err(conflict("مهلت ثبت‌نام در این فراخوان نیست.", "Registration for this call is not open."));
     }
-    application.submitted_at = Timestamp::from_unix(now);
-    let data = to_json(&application);
+    let data = match (draft.application, submit) {
+        (Some(mut application), _) => {
+            application.submitted_at = Timestamp::from_unix(now);
+            Some(to_json(&application))
+        }
+        (None, false) => None,
+        (None, true) => {
+            return Err(conflict("فرم هنوز کامل نیست.", "The form is not complete yet."));
+        }
+    };
     let id = national_id.as_str();
+    let already =
+        || conflict("این درخواست پیش‌تر ثبت نهایی شده است.", "This application was already submitted.");
     let mut tx = app.store().begin_write().await?;
-    if !store::save_draft(tx.conn(), call.id, id, principal.user_id, &data, now).await? {
+    let saved = match &data {
+        Some(data) => store::save_draft(tx.conn(), call.id, id, principal.user_id, data, now).await?,
+        None => store::application(tx.conn(), call.id, id).await?.is_none_or(|a| a.status == "draft"),
+    };
+    if !saved {
         tx.rollback().await?;
-        return Err(conflict(
-            "این درخواست پیش‌تر ثبت نهایی شده است.",
-            "This application was already submitted.",
-        ));
+        return Err(already());
     }
-    let receipt_code = if submit {
-        let code = hex::encode(crate::random_bytes::<8>()).to_uppercase();
-        store::submit(tx.conn(), call.id, id, &data, &code, now).await?;
-        Some(code)
-    } else {
-        None
+    if let Some(form) = &draft.form {
+        store::save_form(tx.conn(), call.id, id, &to_json(form), now).await?;
+    }
+    for file in &files {
+        daftar_store::blobs::put(tx.conn(), &file.sha256, &file.bytes).await?;
+        let attached = ApplicationFileRow {
+            slot: file.slot.clone(),
+            sha256: file.sha256.clone(),
+            file_name: file.file_name.clone(),
+            content_type: file.content_type.to_string(),
+            size: i64::try_from(file.bytes.len()).unwrap_or(i64::MAX),
+        };
+        store::put_application_file(tx.conn(), call.id, id, &attached).await?;
+    }
+    let receipt_code = match (&data, submit) {
+        (Some(data), true) => {
+            let code = hex::encode(crate::random_bytes::<8>()).to_uppercase();
+            store::submit(tx.conn(), call.id, id, data, &code, now).await?;
+            Some(code)
+        }
+        _ => None,
     };
     let action = if submit { "licensing.application_submitted" } else { "licensing.application_saved" };
+    let files: Vec<[&String; 2]> = files.iter().map(|f| [&f.slot, &f.sha256]).collect();
     tx.audit(entry(
         app,
         By::Principal(principal),
         meta,
         action,
         ("application", format!("{call_code}:{id}")),
-        json!({ "receipt": receipt_code }),
+        json!({ "receipt": receipt_code, "complete": data.is_some(), "files": files }),
     ));
     app.commit(tx).await?;
     Ok(Saved { status: if submit { "submitted" } else { "draft" }, receipt_code })

@@ -2,18 +2,30 @@
 -- seats of a call's board, and the licence's lifecycle. A file's bytes are a blob, stored once
 -- under the SHA-256 of its content; never under a folder a web server could serve.
 
--- One file per slot of an application (`applicant.declaration.no_criminal_record`,
--- `premises.photo.1`, …); replaced with the draft, fixed by the submission.
+-- One file per slot of an applicant's application (`a.decl.no_criminal_record.certificate`,
+-- `p.photo.1`, …), keyed like the application itself so a draft can hold files before it is
+-- complete; replaced with the draft, fixed by the submission.
 CREATE TABLE application_files (
-    application_id INTEGER NOT NULL REFERENCES applications(id),
+    call_id INTEGER NOT NULL REFERENCES licensing_calls(id),
+    national_id TEXT NOT NULL,
     slot TEXT NOT NULL,
-    sha256 TEXT NOT NULL,
+    sha256 TEXT NOT NULL REFERENCES blobs(sha256),
     -- Sanitised: no folders, no control characters.
     file_name TEXT NOT NULL,
     -- Found by sniffing the content (PDF, JPEG or PNG), never taken from the upload.
     content_type TEXT NOT NULL,
     size INTEGER NOT NULL,
-    PRIMARY KEY (application_id, slot)
+    PRIMARY KEY (call_id, national_id, slot)
+);
+
+-- The registration page's fields as the applicant last saved them (JSON), complete or not, so
+-- a long form can be filled over days.
+CREATE TABLE application_forms (
+    call_id INTEGER NOT NULL REFERENCES licensing_calls(id),
+    national_id TEXT NOT NULL,
+    form TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (call_id, national_id)
 );
 
 -- The board of a call: the committee seats each member; a member's seat number is their number

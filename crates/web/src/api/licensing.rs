@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use daftar_app::AppError;
-use daftar_app::licensing::{self, ApplicantResult, ExpertStep, LicenceView, PublicResult, Saved};
+use daftar_app::licensing::{self, ApplicantResult, Draft, ExpertStep, LicenceView, PublicResult, Saved};
 use daftar_licensing::{Application, Degree};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -77,6 +77,18 @@ fn application(body: &Value) -> Result<Application, AppError> {
     serde_json::from_value(body.clone()).map_err(|e| body_error("application", e))
 }
 
+async fn save_or_submit(
+    state: &AppState,
+    caller: &Caller,
+    code: &str,
+    body: &Value,
+    submit: bool,
+) -> Result<Json<Saved>, ApiError> {
+    let principal = signed_in(caller)?;
+    let draft = Draft::of(application(body)?);
+    Ok(Json(licensing::save_application(&state.app, principal, &caller.meta, code, draft, submit).await?))
+}
+
 /// Saves the caller's application as a draft (resumable until the window closes).
 #[utoipa::path(put, path = "/api/v1/licensing/calls/{call}/application", tag = "licensing",
     params(("call" = String, Path)), request_body(content = Object),
@@ -87,11 +99,7 @@ pub async fn save(
     Path(code): Path<String>,
     Json(body): Json<Value>,
 ) -> Result<Json<Saved>, ApiError> {
-    let principal = signed_in(&caller)?;
-    Ok(Json(
-        licensing::save_application(&state.app, principal, &caller.meta, &code, application(&body)?, false)
-            .await?,
-    ))
+    save_or_submit(&state, &caller, &code, &body, false).await
 }
 
 /// Submits the caller's application: final, with a receipt; refused outside the window.
@@ -104,11 +112,7 @@ pub async fn submit(
     Path(code): Path<String>,
     Json(body): Json<Value>,
 ) -> Result<Json<Saved>, ApiError> {
-    let principal = signed_in(&caller)?;
-    Ok(Json(
-        licensing::save_application(&state.app, principal, &caller.meta, &code, application(&body)?, true)
-            .await?,
-    ))
+    save_or_submit(&state, &caller, &code, &body, true).await
 }
 
 /// The caller's own result: each condition explained, the points, the rank and the outcome.

@@ -1,18 +1,19 @@
 //! The applicant's registration form (S1): the applicant, degrees and experience in repeatable
 //! rows, declarations, the technical manager, and either premises or a municipal site with
-//! ranked preferences. "Save" keeps a draft to resume later; "submit" is final and leads to the
-//! receipt. A bad form comes back with every error beside its field and everything typed kept;
-//! nothing is written, so what was saved before stays.
+//! ranked preferences. "Save" keeps the form as typed, complete or not, to resume later (and
+//! names what is still missing); "submit" is final and leads to the receipt. Certificates and photos are uploaded with the form (checked by content, stored by
+//! their SHA-256). A bad form comes back with every error beside its field and everything typed
+//! kept; nothing is written, so what was saved before stays (files chosen in the refused request
+//! have to be chosen again: browsers do not refill file inputs).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use daftar_app::licensing;
+use daftar_app::licensing::{self, Draft, Upload};
 use daftar_app::{AppError, FieldError, Message};
 use daftar_licensing::{
     Application, CallRules, Degree, DegreeLevel, Experience, Location, Person, Premises, SiteRequest,
@@ -29,6 +30,8 @@ use crate::view::Page;
 const MAX_ROWS: usize = 5;
 /// Preferences offered for municipal sites.
 const PREFERENCES: usize = 3;
+/// Photos of the premises.
+const PHOTOS: u32 = 3;
 
 /// The form's values by field name, as typed or as stored.
 type Values = BTreeMap<String, String>;
@@ -41,6 +44,8 @@ pub struct ApplyPage {
     rules: CallRules,
     national_id: String,
     values: Values,
+    /// (slot, file name) of the files attached so far.
+    files: Vec<(String, String)>,
     errors: FormErrors,
 }
 
@@ -67,6 +72,15 @@ impl ApplyPage {
             .filter(|i| self.values.keys().any(|k| k.starts_with(&format!("{prefix}.{i}."))))
             .count();
         (0..(filled + 1).min(MAX_ROWS)).collect()
+    }
+
+    fn photos(&self) -> Vec<u32> {
+        (1..=PHOTOS).collect()
+    }
+
+    /// The file already attached to a slot, if any.
+    fn attached(&self, slot: impl AsRef<str>) -> Option<&str> {
+        self.files.iter().find(|(s, _)| s == slot.as_ref()).map(|(_, name)| name.as_str())
     }
 
     fn preferences(&self) -> Vec<u32> {
@@ -360,7 +374,8 @@ async fn page(
     if mine.submitted {
         return Ok(Redirect::to(&format!("/calls/{call}/result")).into_response());
     }
-    let values = values.unwrap_or_else(|| mine.application.as_ref().map(values_of).unwrap_or_default());
+    let values =
+        values.or(mine.form).unwrap_or_else(|| mine.application.as_ref().map(values_of).unwrap_or_default());
     let status = if errors.any() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let page = ApplyPage {
         p,
@@ -368,6 +383,7 @@ async fn page(
         rules,
         national_id: mine.national_id.as_str().to_string(),
         values,
+        files: mine.files.into_iter().map(|f| (f.slot, f.file_name)).collect(),
         errors,
     };
     Ok((status, page).into_response())
@@ -384,32 +400,87 @@ pub async fn show(
     page(&state, &caller, p, &call, None, errors).await
 }
 
-/// Saves the draft or submits it; errors come back beside their fields with what was typed.
+fn form_error(fa: &str, en: &str) -> AppError {
+    AppError::invalid(FieldError::new("form", Message::new("فرم", "Form"), Message::new(fa, en)))
+}
+
+/// Reads the multipart form: text fields into values, files (non-empty) into uploads by slot.
+async fn read_form(mut form: Multipart) -> Result<(Values, Vec<Upload>), AppError> {
+    let mut values = Values::new();
+    let mut uploads = Vec::new();
+    let incomplete =
+        || form_error("فرم ناقص رسید؛ دوباره بفرستید.", "The form arrived incomplete; send it again.");
+    while let Some(field) = form.next_field().await.map_err(|_| incomplete())? {
+        let name = field.name().unwrap_or_default().to_string();
+        match field.file_name().map(str::to_string) {
+            Some(file_name) => {
+                let bytes = field.bytes().await.map_err(|_| {
+                    form_error(
+                        "فایل‌ها روی هم بزرگ‌تر از ۲۰ مگابایت‌اند؛ کمتر بفرستید.",
+                        "The files together are larger than 20 MB; send fewer at a time.",
+                    )
+                })?;
+                if !bytes.is_empty() {
+                    uploads.push(Upload { slot: name, file_name, bytes: bytes.to_vec() });
+                }
+            }
+            None => {
+                values.insert(name, field.text().await.map_err(|_| incomplete())?);
+            }
+        }
+    }
+    Ok((values, uploads))
+}
+
+/// Saves the draft or submits it, with the files attached; errors come back beside their fields
+/// with what was typed.
 pub async fn save(
     State(state): State<AppState>,
     caller: Caller,
     p: Page,
     Path(call): Path<String>,
-    Form(values): Form<Values>,
+    form: Multipart,
 ) -> Result<Response, PageError> {
     let lang = p.lang;
+    let (values, uploads) = match read_form(form).await {
+        Ok(read) => read,
+        Err(err) => {
+            let errors = FormErrors::from_error(err, lang)?;
+            return page(&state, &caller, p, &call, None, errors).await;
+        }
+    };
     let submit = values.get("action").is_some_and(|a| a == "submit");
+    let mut incomplete = None;
     let outcome = async {
         let principal = caller.principal().ok_or(AppError::Unauthenticated)?;
         let (_, rules) = licensing::call(&state.app, &call).await?;
         let national_id = licensing::applicant_national_id(&state.app, principal).await?;
-        let application = read(&values, &rules, national_id, state.app.now())?;
-        licensing::save_application(&state.app, principal, &caller.meta, &call, application, submit).await
+        let application = match read(&values, &rules, national_id, state.app.now()) {
+            Ok(application) => Some(application),
+            // A submission must be complete; a draft is kept as typed, with what is missing.
+            Err(err) if submit => return Err(err),
+            Err(err) => {
+                incomplete = Some(err);
+                None
+            }
+        };
+        let draft = Draft { application, form: Some(values.clone()), uploads };
+        licensing::save_application(&state.app, principal, &caller.meta, &call, draft, submit).await
     }
     .await;
-    match outcome {
-        Ok(_) if submit => Ok(Redirect::to(&format!("/calls/{call}/result")).into_response()),
-        Ok(_) => {
+    match (outcome, incomplete) {
+        (Ok(_), _) if submit => Ok(Redirect::to(&format!("/calls/{call}/result")).into_response()),
+        (Ok(_), None) => {
             let p = Page { notice: Some(p.t("apply-saved")), ..p };
-            let errors = FormErrors { lang, ..FormErrors::default() };
-            page(&state, &caller, p, &call, None, errors).await
+            page(&state, &caller, p, &call, None, FormErrors { lang, ..FormErrors::default() }).await
         }
-        Err(err) => {
+        (Ok(_), Some(missing)) => {
+            let p = Page { notice: Some(p.t("apply-saved-incomplete")), ..p };
+            let errors = FormErrors::from_error(missing, lang)?;
+            let page = page(&state, &caller, p, &call, None, errors).await?;
+            Ok((StatusCode::OK, page).into_response())
+        }
+        (Err(err), _) => {
             let errors = FormErrors::from_error(err, lang)?;
             page(&state, &caller, p, &call, Some(values), errors).await
         }
