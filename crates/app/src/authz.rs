@@ -300,6 +300,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("PUT", "/api/v1/licensing/calls/{call}/application", Access::Permitted(Permission::Apply)),
     ("POST", "/api/v1/licensing/calls/{call}/application", Access::Permitted(Permission::Apply)),
     ("GET", "/api/v1/licensing/calls/{call}/application", Access::Permitted(Permission::Apply)),
+    ("PUT", "/api/v1/licensing/calls/{call}/application/files/{slot}", Access::Permitted(Permission::Apply)),
     ("GET", "/calls/{call}/result", Access::Permitted(Permission::Apply)),
     ("GET", "/calls/{call}/apply", Access::Permitted(Permission::Apply)),
     ("POST", "/calls/{call}/apply", Access::Permitted(Permission::Apply)),

@@ -358,7 +358,7 @@ fn person(id: &str, born: i32, field: &str, years: u32) -> daftar_licensing::Per
 /// The demo city on `db`, its clock inside the demo call's registration window, with 60
 /// applicants (two in three wanting a municipal site, many the same ones) and their exam scores.
 async fn prepare_oversubscribed_call(db: &ScratchDb) {
-    use daftar_app::licensing::Draft;
+    use daftar_app::licensing::{Draft, Upload, certificate_slot, photo_slot};
     use daftar_app::{App, Principal, RequestMeta, Role};
     let inside_window =
         daftar_types::JalaliDate::new(1405, 2, 5).unwrap().start_of_day_tehran().unix() + 3600;
@@ -417,17 +417,30 @@ async fn prepare_oversubscribed_call(db: &ScratchDb) {
             location,
             submitted_at: daftar_types::Timestamp::from_unix(0),
         };
+        let mut uploads: Vec<Upload> = [false, true]
+            .into_iter()
+            .flat_map(|manager| {
+                let person = if manager { &application.technical_manager } else { &application.applicant };
+                person
+                    .declarations
+                    .iter()
+                    .map(move |code| certificate_slot(manager, code))
+                    .collect::<Vec<_>>()
+            })
+            .map(|slot| Upload { slot, file_name: "scan.pdf".into(), bytes: b"%PDF-1.4\n".to_vec() })
+            .collect();
+        if matches!(application.location, daftar_licensing::Location::OwnPremises(_)) {
+            uploads.push(Upload {
+                slot: photo_slot(1),
+                file_name: "front.png".into(),
+                bytes: b"\x89PNG\r\n\x1a\n".to_vec(),
+            });
+        }
+        let draft = Draft { application: Some(application), form: None, uploads };
         let citizen = principal(user_id, Role::Citizen);
-        daftar_app::licensing::save_application(
-            &app,
-            &citizen,
-            &meta,
-            "EO-1405-1",
-            Draft::of(application),
-            true,
-        )
-        .await
-        .unwrap();
+        daftar_app::licensing::save_application(&app, &citizen, &meta, "EO-1405-1", draft, true)
+            .await
+            .unwrap();
         csv.push_str(&format!("{id},{}\n", 30 + (i * 53) % 70));
     }
     let committee = daftar_store::users::find_by_username(pool, "committee").await.unwrap().unwrap();

@@ -106,6 +106,7 @@ fn table() -> Vec<RouteDef> {
         r("PUT", "/api/v1/licensing/calls/{call}/application", api::licensing::save),
         r("POST", "/api/v1/licensing/calls/{call}/application", api::licensing::submit),
         r("GET", "/api/v1/licensing/calls/{call}/application", api::licensing::mine),
+        upload(r("PUT", "/api/v1/licensing/calls/{call}/application/files/{slot}", api::licensing::attach)),
         r("POST", "/api/v1/licensing/calls/{call}/exam", api::licensing::exam),
         r("POST", "/api/v1/licensing/calls/{call}/board", api::licensing::seat),
         r("POST", "/api/v1/licensing/calls/{call}/votes", api::licensing::vote),

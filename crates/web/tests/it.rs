@@ -190,6 +190,7 @@ fn concrete(pattern: &str) -> String {
         .replace("{action}", "cancel")
         .replace("{office}", "OF-1001")
         .replace("{call}", "no-such-call")
+        .replace("{slot}", "p.photo.1")
         .replace("{tracking}", "000000000000")
         .replace("{id}", "0")
 }
@@ -979,6 +980,33 @@ async fn publish_open_call(
     last
 }
 
+/// Attaches, through the API, a certificate for every declaration made and a photo when the
+/// applicant offers premises.
+async fn attach_files(s: &Server, call: &str, cookie: &str, application: &daftar_licensing::Application) {
+    use daftar_app::licensing::{certificate_slot, photo_slot};
+    let mut slots = Vec::new();
+    for (manager, person) in [(false, &application.applicant), (true, &application.technical_manager)] {
+        slots.extend(person.declarations.iter().map(|code| certificate_slot(manager, code)));
+    }
+    if matches!(application.location, daftar_licensing::Location::OwnPremises(_)) {
+        slots.push(photo_slot(1));
+    }
+    for slot in slots {
+        let bytes: &[u8] =
+            if slot.starts_with("p.") { b"\x89PNG\r\n\x1a\nphoto" } else { b"%PDF-1.4\ncertificate" };
+        let attached = s
+            .client
+            .put(s.url(&format!("/api/v1/licensing/calls/{call}/application/files/{slot}?name=scan")))
+            .header(ORIGIN, s.base.clone())
+            .header(COOKIE, cookie)
+            .body(bytes.to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(attached.status(), StatusCode::OK, "{slot}: {}", attached.text().await.unwrap());
+    }
+}
+
 /// Moves the clock past the window's close (24:00 of its last day, Tehran time).
 fn close_window(clock: &daftar_app::ManualClock, last: daftar_types::JalaliDate) {
     let closes = last.add_days(1).unwrap().start_of_day_tehran().unix();
@@ -1061,8 +1089,14 @@ async fn a_whole_licensing_call_over_http() {
             .await
             .unwrap();
         assert_eq!(draft.status(), StatusCode::OK, "{}", draft.text().await.unwrap());
-        let submitted: serde_json::Value =
-            s.post(path).header(COOKIE, &cookie).json(&body).send().await.unwrap().json().await.unwrap();
+        if i == 0 {
+            let bare = s.post_json(path, &cookie, &body).await;
+            assert_eq!(bare.status(), StatusCode::UNPROCESSABLE_ENTITY, "no certificates yet");
+            let refusal: serde_json::Value = bare.json().await.unwrap();
+            assert_eq!(refusal["fields"][0]["field"], "a.decl.no_bankruptcy.certificate", "{refusal}");
+        }
+        attach_files(&s, "EO-TEST", &cookie, &application).await;
+        let submitted: serde_json::Value = s.post_json(path, &cookie, &body).await.json().await.unwrap();
         assert_eq!(submitted["status"], "submitted", "{submitted}");
         assert!(submitted["receipt_code"].as_str().is_some_and(|c| c.len() == 16));
         let again = s
@@ -1364,6 +1398,7 @@ async fn the_board_path_over_http() {
             }),
             submitted_at: daftar_types::Timestamp::from_unix(0),
         };
+        attach_files(&s, "EO-BOARD", &cookie, &application).await;
         let submitted: serde_json::Value = s
             .post("/api/v1/licensing/calls/EO-BOARD/application")
             .header(COOKIE, &cookie)
@@ -1574,6 +1609,15 @@ async fn an_applicant_registers_through_the_form() {
 
     fields.retain(|(k, _)| *k != "action");
     fields.push(("action", "submit"));
+    let mut undocumented = fields.clone();
+    undocumented.push(("a.decl.no_bankruptcy", "on"));
+    let refused = post(undocumented, Vec::new()).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "a declaration needs its certificate");
+    let html = refused.text().await.unwrap();
+    assert!(
+        html.contains("id=\"a.decl.no_bankruptcy.certificate-error\"")
+            && html.contains("گواهی این مورد را پیوست کنید")
+    );
     let submitted = post(fields, Vec::new()).await.unwrap();
     assert_eq!(submitted.status(), StatusCode::SEE_OTHER);
     assert_eq!(submitted.headers()[LOCATION], "/calls/EO-FORM/result");

@@ -3,7 +3,7 @@
 //! licences for the selected with their offices and sites, the equipment checklist, experts, and
 //! opening an office. The rules are the licensing crate's; this module stores and authorises.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use daftar_licensing::{
     self as lic, Application, BoardVote, CallRules, ExamResult, ExpertCandidate, Licence, OfficeCode,
@@ -27,7 +27,7 @@ use crate::{App, RequestMeta};
 mod files;
 mod licences;
 
-pub use files::{FILE_LIMIT, Upload};
+pub use files::{FILE_LIMIT, PHOTOS, Upload, certificate_slot, photo_slot};
 
 pub use licences::{
     LicenceView, change_licence, committee_action, licence, licence_pdf, licences, office_may_act,
@@ -182,7 +182,8 @@ impl Draft {
 }
 
 /// Saves an application as a draft (resumable until the window closes) or submits it (final,
-/// with a receipt), with its files. The window is checked on the server, against its own clock.
+/// with a receipt), with its files; a submission needs the certificate of every declaration made
+/// and, with premises, a photo. The window is checked on the server, against its own clock.
 /// A refused save writes nothing, so what was saved before is kept.
 pub async fn save_application(
     app: &App,
@@ -192,9 +193,9 @@ pub async fn save_application(
     draft: Draft,
     submit: bool,
 ) -> AppResult<Saved> {
-    let files = files::check(draft.uploads)?;
     let national_id = applicant_national_id(app, principal).await?;
     let (call, rules) = call(app, call_code).await?;
+    let files = files::check(&rules, draft.uploads)?;
     if let Some(application) = &draft.application
         && application.applicant.national_id != national_id
     {
@@ -209,6 +210,19 @@ pub async fn save_application(
     if now >= rules.window.closes_at().unix() || (submit && !rules.window.accepts(Timestamp::from_unix(now)))
     {
         return Err(conflict("مهلت ثبت‌نام در این فراخوان نیست.", "Registration for this call is not open."));
+    }
+    if let (Some(application), true) = (&draft.application, submit) {
+        let mut attached: BTreeSet<String> =
+            store::application_files(app.store().pool(), call.id, national_id.as_str())
+                .await?
+                .into_iter()
+                .map(|f| f.slot)
+                .collect();
+        attached.extend(files.iter().map(|f| f.slot.clone()));
+        let missing = files::missing(application, &attached);
+        if !missing.is_empty() {
+            return Err(AppError::Invalid(missing));
+        }
     }
     let data = match (draft.application, submit) {
         (Some(mut application), _) => {

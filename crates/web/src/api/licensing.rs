@@ -2,7 +2,7 @@
 //! licences, equipment, experts and opening an office. The same use cases as the pages.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use daftar_app::AppError;
 use daftar_app::licensing::{self, ApplicantResult, Draft, ExpertStep, LicenceView, PublicResult, Saved};
@@ -10,7 +10,7 @@ use daftar_licensing::{Application, Degree};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::api::ApiJson;
@@ -113,6 +113,35 @@ pub async fn submit(
     Json(body): Json<Value>,
 ) -> Result<Json<Saved>, ApiError> {
     save_or_submit(&state, &caller, &code, &body, true).await
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct FileName {
+    /// The file's name, kept as a label (folders and control characters removed).
+    #[serde(default)]
+    pub name: String,
+}
+
+/// Attaches a file to a slot of the caller's application (the body is the file):
+/// `a.decl.{code}.certificate` or `m.decl.{code}.certificate` for the certificate of the
+/// applicant's or the technical manager's declaration, `p.photo.1` to `p.photo.3` for the
+/// premises. PDF, JPEG or PNG by content, 5 MB at most. A submission needs the certificate of
+/// every declaration made and, with premises, a photo.
+#[utoipa::path(put, path = "/api/v1/licensing/calls/{call}/application/files/{slot}", tag = "licensing",
+    params(("call" = String, Path), ("slot" = String, Path), FileName),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 200, body = Object), (status = 409, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+pub async fn attach(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((code, slot)): Path<(String, String)>,
+    Query(file): Query<FileName>,
+    body: axum::body::Bytes,
+) -> Result<Json<Saved>, ApiError> {
+    let principal = signed_in(&caller)?;
+    let upload = licensing::Upload { slot, file_name: file.name, bytes: body.to_vec() };
+    let draft = Draft { uploads: vec![upload], ..Draft::default() };
+    Ok(Json(licensing::save_application(&state.app, principal, &caller.meta, &code, draft, false).await?))
 }
 
 /// The caller's own result: each condition explained, the points, the rank and the outcome.

@@ -107,6 +107,7 @@ impl Modify for Security {
         licensing::save,
         licensing::submit,
         licensing::mine,
+        licensing::attach,
         licensing::exam,
         licensing::seat,
         licensing::vote,

@@ -30,8 +30,6 @@ use crate::view::Page;
 const MAX_ROWS: usize = 5;
 /// Preferences offered for municipal sites.
 const PREFERENCES: usize = 3;
-/// Photos of the premises.
-const PHOTOS: u32 = 3;
 
 /// The form's values by field name, as typed or as stored.
 type Values = BTreeMap<String, String>;
@@ -75,7 +73,7 @@ impl ApplyPage {
     }
 
     fn photos(&self) -> Vec<u32> {
-        (1..=PHOTOS).collect()
+        (1..=licensing::PHOTOS).collect()
     }
 
     /// The file already attached to a slot, if any.
