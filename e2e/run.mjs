@@ -383,6 +383,118 @@ test('a click on the plan map opens the parcel\'s instruction sheet, and a desig
   }
 });
 
+/** Signs a staff member in on `page`. */
+async function signInStaff(page, username) {
+  await page.goto(`${baseUrl}/sign-in`);
+  const form = page.locator('form[action="/sign-in/staff"]');
+  await form.locator('#username').fill(username);
+  await form.locator('#password').fill(STAFF.password);
+  await Promise.all([
+    page.waitForURL((url) => url.pathname !== '/sign-in' && !url.pathname.startsWith('/sign-in/')),
+    form.locator('button[type="submit"]').click(),
+  ]);
+}
+
+/** Takes an action from the case page's form for it, filling `fields` first. */
+async function act(page, action, fields = {}) {
+  const form = page.locator(`form.action:has(input[name="action"][value="${action}"])`);
+  for (const [name, value] of Object.entries(fields)) {
+    const input = form.locator(`[name="${name}"]`);
+    if ((await input.evaluate((el) => el.tagName)) === 'SELECT') await input.selectOption(value);
+    else await input.fill(value);
+  }
+  await Promise.all([page.waitForLoadState('load'), form.locator('button[type="submit"]').click()]);
+  await page.waitForURL(/\/cases\/\d+$/);
+}
+
+const PDF = Buffer.from('%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n');
+
+async function uploadDocument(page, kind, name) {
+  const form = page.locator('form[action$="/documents"]');
+  await form.locator('select[name="kind"]').selectOption(kind);
+  await form.locator('input[name="file"]').setInputFiles({ name, mimeType: 'application/pdf', buffer: PDF });
+  await Promise.all([page.waitForLoadState('load'), form.locator('button[type="submit"]').click()]);
+  await page.waitForURL(/\/cases\/\d+$/);
+}
+
+test('an office takes a building-permit case to its invoice and the citizen pays it through the gateway', async () => {
+  const office = await openPage();
+  const manager = await openPage();
+  const citizen = await openPage();
+  try {
+    const page = office.page;
+    await signInStaff(page, 'expert');
+    await page.goto(`${baseUrl}/cases/new?service=building_permit`);
+    const fill = async (name, value) => page.locator(`[name="${name}"]`).fill(value);
+    await page.locator('[name="form.applicant_type"]').selectOption('person');
+    await fill('form.owner_national_id', CITIZEN.nationalId);
+    await fill('form.mobile', CITIZEN.mobile);
+    await fill('form.renovation_code', '1-000000-001');
+    await fill('form.registry_plate', '۱۲۳۴/۵۶');
+    await fill('form.district', '۱');
+    await fill('form.deed_area', '۵۰۰');
+    await fill('form.postal_code', '1316745891');
+    await fill('form.address', 'تهران، خیابان ولیعصر، کوچهٔ بهار، پلاک ۷');
+    await fill('form.requested_floors', '۲');
+    await fill('owners.0.identifier', CITIZEN.nationalId);
+    await fill('owners.0.name', CITIZEN.name);
+    await fill('owners.0.share', '۶');
+    await page.screenshot({ path: join(ARTIFACTS, 'case-new.png'), fullPage: true });
+    await Promise.all([page.waitForURL(/\/cases\/\d+$/), page.locator('form[action="/cases/new"] button[type="submit"]').click()]);
+    const caseUrl = page.url();
+    assert.deepEqual(await htmlLangDir(page), { lang: 'fa', dir: 'rtl' });
+    assert.match(await page.locator('main h1').innerText(), /پروانه ساختمانی/);
+
+    await uploadDocument(page, 'deed', 'سند مالکیت.pdf');
+    await uploadDocument(page, 'owner_id_card', 'کارت ملی.pdf');
+    await act(page, 'order_site_visit');
+
+    await signInStaff(manager.page, 'techmanager');
+    await manager.page.goto(caseUrl);
+    await act(manager.page, 'schedule_site_visit', { inspector: 'expert' });
+
+    await page.goto(caseUrl);
+    await act(page, 'report_inspection', { passed: 'yes', report: 'زمین خالی است و بر آن با سند می‌خواند.' });
+    await act(page, 'issue_instruction_sheet');
+    await uploadDocument(page, 'architectural_drawings', 'نقشه‌ها.pdf');
+    const sheet = await (await fetch(`${baseUrl}/api/v1/parcels/1-000000-001/instruction-sheet`)).json();
+    const footprint = String(Math.floor(Number(sheet.figures.max_footprint.result)));
+    await act(page, 'submit_drawings', { floors: '2', floor_area: footprint, depth: '5', unit_area: '80', parking_spaces: '4' });
+    assert.match(await page.locator('main').innerText(), /بررسی کارشناس/);
+    await act(page, 'accept_drawings');
+    await act(page, 'issue_invoice');
+    assert.match(await page.locator('main').innerText(), /در انتظار پرداخت عوارض/);
+    await page.screenshot({ path: join(ARTIFACTS, 'case-awaiting-payment.png'), fullPage: true });
+
+    // The citizen signs in, finds the case among theirs and pays the itemised invoice.
+    const outbox = await citizen.context.newPage();
+    watch(outbox);
+    const seenRows = await outboxRows(outbox);
+    await requestCitizenCode(citizen.page, CITIZEN);
+    const code = await waitForCode(outbox, CITIZEN.mobile, seenRows);
+    await citizen.page.locator('#code').fill(code);
+    await Promise.all([
+      citizen.page.waitForURL(`${baseUrl}/`),
+      citizen.page.locator('form[action^="/sign-in/code/"] button[type="submit"]').click(),
+    ]);
+    await citizen.page.goto(`${baseUrl}/cases`);
+    await citizen.page.screenshot({ path: join(ARTIFACTS, 'citizen-cases.png'), fullPage: true });
+    await Promise.all([citizen.page.waitForURL(caseUrl), citizen.page.locator('#inbox a').first().click()]);
+    await Promise.all([citizen.page.waitForURL(/\/invoices\//), citizen.page.locator('a[href^="/invoices/"]').first().click()]);
+    assert.match(await citizen.page.locator('main').innerText(), /عوارض/);
+    await Promise.all([citizen.page.waitForURL(/\/sandbox-gateway\/pay\//), citizen.page.locator('form.pay button[type="submit"]').click()]);
+    await Promise.all([citizen.page.waitForURL(/\/invoices\//), citizen.page.locator('button[value="pay"]').click()]);
+    assert.match(await citizen.page.locator('main').innerText(), /پرداخت‌شده/);
+    await citizen.page.goto(caseUrl);
+    assert.match(await citizen.page.locator('main').innerText(), /عوارض تسویه شد/, 'the payment moved the case');
+    await citizen.page.screenshot({ path: join(ARTIFACTS, 'case-paid.png'), fullPage: true });
+  } finally {
+    await office.context.close();
+    await manager.context.close();
+    await citizen.context.close();
+  }
+});
+
 test('no console errors and no CSP violations on the pages visited', () => {
   assert.deepEqual(problems, [], `problems seen in the browser:\n${problems.join('\n')}`);
 });

@@ -1168,3 +1168,121 @@ async fn a_case_past_its_deadline_is_escalated_once() {
     assert_eq!(tracked.complaints[0].status, "answered");
     assert!(tracked.actions.is_empty(), "the public view offers no actions");
 }
+
+/// Takes a case from review to a delivered permit: inquiries none, fees paid, two approvals.
+async fn to_delivered_permit(h: &Harness, c: &Crew) -> cases::CaseView {
+    let m = RequestMeta::default();
+    let case = to_review(h, c).await;
+    let case = step(h, &c.expert, &case, "accept_drawings", Default::default(), None).await.unwrap();
+    cases::answer_inquiry(&h.app, &c.expert, &m, &case.tracking_code, "fire_inquiry", "لازم نیست.", true)
+        .await
+        .unwrap();
+    let case = cases::view(&h.app, &c.expert, &case.tracking_code).await.unwrap();
+    let case = step(h, &c.expert, &case, "issue_invoice", Default::default(), None).await.unwrap();
+    let invoice = daftar_app::money::invoice(&h.app, &case.invoices[0]).await.unwrap().invoice;
+    pay(h, invoice.id, &format!("ref-{}", case.tracking_code), invoice.cash_total).await;
+    let case = cases::view(&h.app, &c.expert, &case.tracking_code).await.unwrap();
+    upload(h, &c.expert, &case, "engineers_undertakings", "u.pdf", PDF).await;
+    let case = step(h, &c.expert, &case, "submit_draft", Default::default(), None).await.unwrap();
+    let case = step(h, &c.approver, &case, "approve_first", Default::default(), None).await.unwrap();
+    let case = step(h, &c.approver2, &case, "approve_second", Default::default(), None).await.unwrap();
+    step(h, &c.expert, &case, "deliver_permit", Default::default(), None).await.unwrap()
+}
+
+#[tokio::test]
+async fn after_the_permit_an_agency_runs_its_own_service_and_an_unextended_permit_expires() {
+    let h = harness().await;
+    let c = crew(&h).await;
+    let m = RequestMeta::default();
+    let permit = to_delivered_permit(&h, &c).await;
+    let issued = permit.issued.clone().unwrap();
+    assert!(issued.delivered);
+    let months = cases::ActInputs { months: Some(6), ..Default::default() };
+    let extended = step(&h, &c.approver, &permit, "extend_permit", months, None).await.unwrap();
+    assert_eq!(extended.state, "extended");
+    let until = extended.issued.clone().unwrap().valid_until.unwrap();
+    assert!(until > issued.valid_until.clone().unwrap(), "the deadline moved: {until}");
+
+    // The fire department's safety approval runs on the same engine, acted on by the agency.
+    let form = [
+        ("permit_number", issued.number.as_str()),
+        ("owner_national_id", "0076229645"),
+        ("mobile", "09121234567"),
+        ("occupancy", "residential"),
+        ("floors", "2"),
+        ("gross_area", "300"),
+    ];
+    let request = cases::OpenCase {
+        service: "fire_safety_approval".into(),
+        office: None,
+        form: form.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        owners: vec![cases::OwnerInput {
+            identifier: "0076229645".into(),
+            name: "پرویز کامرانی".into(),
+            share: "6".into(),
+        }],
+    };
+    let fire = cases::open_case(&h.app, &c.expert, &m, &request).await.unwrap();
+    for kind in ["fire_safety_plan", "permit_copy"] {
+        let _ = cases::upload_document(&h.app, &c.expert, &m, &fire.tracking_code, kind, "f.pdf", PDF).await;
+    }
+    let fire = cases::view(&h.app, &c.expert, &fire.tracking_code).await.unwrap();
+    let fire = step(&h, &c.expert, &fire, "forward_to_agency", Default::default(), None).await.unwrap();
+    let agency = daftar_store::users::find_by_username(h.app.store().pool(), "fire-department")
+        .await
+        .unwrap()
+        .unwrap();
+    let agency = daftar_app::Principal {
+        user_id: agency.id,
+        kind: "agency".into(),
+        display_name: agency.display_name,
+        role: Some(Role::Agency),
+        membership_id: None,
+        office_id: None,
+        district_id: None,
+    };
+    let office_refused = step(&h, &c.expert, &fire, "approve_plans", Default::default(), None).await;
+    assert!(matches!(office_refused, Err(AppError::Forbidden)), "the agency's decision is the agency's");
+    let fire = step(&h, &agency, &fire, "approve_plans", Default::default(), None).await.unwrap();
+    assert_eq!(fire.state, "inspection_scheduled");
+    let other = step(&h, &agency, &permit, "extend_permit", Default::default(), None).await;
+    assert!(matches!(other, Err(AppError::Forbidden)), "an agency has no say in the municipality's service");
+
+    // Time passes beyond the extended deadline: the sweep lets the permit expire.
+    h.clock.advance(4 * 365 * 24 * 3600);
+    cases::escalate_overdue(&h.app).await.unwrap();
+    let expired = cases::view(&h.app, &c.expert, &permit.tracking_code).await.unwrap();
+    assert_eq!((expired.state.as_str(), expired.terminal), ("expired", true));
+    assert!(cases::verify_code(&h.app, &issued.code).await.unwrap().expired);
+}
+
+#[tokio::test]
+async fn a_returned_case_comes_back_and_a_rejected_one_ends() {
+    let h = harness().await;
+    let c = crew(&h).await;
+    let m = RequestMeta::default();
+    let case = cases::open_case(&h.app, &c.expert, &m, &permit_request("0076229645")).await.unwrap();
+    let no_reason = step(&h, &c.expert, &case, "return_documents", Default::default(), None).await;
+    assert!(matches!(no_reason, Err(AppError::Invalid(ref f)) if f[0].field == "reason"));
+    let case = step(&h, &c.expert, &case, "return_documents", Default::default(), Some("سند ناخوانا است"))
+        .await
+        .unwrap();
+    assert_eq!(case.state, "documents_correction");
+    assert_eq!(case.due_at, None, "waiting on the applicant: no clock");
+    let reviewer = staff(&h, "reviewer").await;
+    let citizen = {
+        let sent = auth::request_code(&h.app, "0076229645", "09121234567", &meta("c")).await.unwrap();
+        let code = last_code(&h.app).await;
+        let signed_in = auth::verify_code(&h.app, &sent.challenge, &code, &meta("c")).await.unwrap();
+        principal(&h.app, signed_in.token.as_str()).await
+    };
+    let case = step(&h, &citizen, &case, "resubmit_documents", Default::default(), None).await.unwrap();
+    assert_eq!(case.state, "opened");
+    let case =
+        step(&h, &reviewer, &case, "reject", Default::default(), Some("کاربری ملک با درخواست نمی‌خواند"))
+            .await
+            .unwrap();
+    assert_eq!((case.state.as_str(), case.terminal), ("rejected", true));
+    let late = cases::upload_document(&h.app, &c.expert, &m, &case.tracking_code, "deed", "d.pdf", PDF).await;
+    assert!(matches!(late, Err(AppError::Conflict(_))), "a closed case takes no documents");
+}

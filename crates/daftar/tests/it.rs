@@ -492,3 +492,29 @@ async fn two_processes_selecting_at_once_give_no_rank_or_site_twice() {
     assert!(!sites.is_empty() && sites.len() <= 35, "{} sites given of 35", sites.len());
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn a_permit_pdf_is_verified_offline_with_the_published_key() {
+    let dir = temp_dir("verify");
+    let key = ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]);
+    let permit = daftar_documents::samples::permit();
+    let seal = daftar_documents::Seal::sign(permit.signed_payload(), &key);
+    let pdf = daftar_documents::render_permit(&permit, &seal).unwrap();
+    std::fs::write(dir.join("permit.pdf"), &pdf).unwrap();
+    let public = hex::encode(key.verifying_key().as_bytes());
+    std::fs::write(
+        dir.join("keys.json"),
+        format!(r#"{{"algorithm":"ed25519","public_key_hex":"{public}"}}"#),
+    )
+    .unwrap();
+
+    let ok = daftar(&dir, &["verify", "permit.pdf", "--public-key", "keys.json"]);
+    let out = String::from_utf8_lossy(&ok.stdout);
+    assert!(ok.status.success(), "{out}");
+    assert!(out.contains("signature OK") && out.contains(&format!("code: {}", permit.code)), "{out}");
+
+    let other = hex::encode(ed25519_dalek::SigningKey::from_bytes(&[8u8; 32]).verifying_key().as_bytes());
+    let refused = daftar(&dir, &["verify", "permit.pdf", "--public-key", &other]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stdout).contains("NOT valid"), "another city's key refuses it");
+}

@@ -13,10 +13,6 @@ use crate::authz::Principal;
 use crate::error::{AppError, AppResult, FieldError, Message};
 use crate::{App, RequestMeta};
 
-/// The largest file any service accepts; the web layer refuses bigger bodies before reading
-/// them.
-pub const MAX_UPLOAD_BYTES: usize = 52_428_800;
-
 /// The type of a file from its first bytes: PDF, PNG, JPEG or a DXF drawing (ASCII or binary).
 pub(crate) fn sniff(bytes: &[u8]) -> Option<&'static str> {
     if bytes.starts_with(b"%PDF-") {

@@ -25,7 +25,7 @@ use serde_json::json;
 
 pub use catalog::{ServiceSummary, publish_service, service_catalog, service_definition};
 pub use facts::CaseFacts;
-pub use files::{MAX_UPLOAD_BYTES, document_bytes, upload_document};
+pub use files::{document_bytes, upload_document};
 pub(crate) use files::{clean_name, sniff};
 pub use follow::{
     ComplaintView, answer_complaint, escalate_overdue, file_complaint, open_complaints, run_sla_worker,
@@ -83,12 +83,8 @@ pub(crate) async fn workflow_roles(
         Role::Agency if agency_code(app, principal).await?.as_deref() == Some(&definition.agency.code) => {
             &["agency_officer"]
         }
-        Role::Agency => &[],
         _ => return Err(AppError::Forbidden),
     };
-    if roles.is_empty() && role != Role::Agency {
-        return Err(AppError::Forbidden);
-    }
     Ok(roles.to_vec())
 }
 
@@ -409,6 +405,8 @@ pub struct ActionView {
 pub struct StepView {
     pub seq: i64,
     pub action: String,
+    pub action_name_fa: String,
+    pub action_name_en: String,
     pub from_state: String,
     pub to_state: String,
     pub role: String,
@@ -493,7 +491,13 @@ async fn build_view(
         Some((actor, national_id)) => {
             let mut conn = pool.acquire().await.map_err(daftar_store::StoreError::from)?;
             let snapshot = facts::snapshot(&mut conn, case).await?;
-            let facts = facts::gather(app, &mut conn, case, definition, national_id).await?;
+            // Facts that an action's own inputs provide (the inspector named when scheduling,
+            // the invoice issued by issuing it) do not block offering it.
+            let facts = facts::gather(app, &mut conn, case, definition, national_id)
+                .await?
+                .with_flag("inspector_assigned", true)
+                .with_flag("invoice_issued", true)
+                .with_flag("supervisor_appointed", true);
             definition
                 .workflow
                 .available_actions(&snapshot, actor, &facts)
@@ -572,6 +576,8 @@ async fn build_view(
             .into_iter()
             .map(|s| StepView {
                 seq: s.seq,
+                action_name_fa: action_name(definition, &s.action, Lang::Fa),
+                action_name_en: action_name(definition, &s.action, Lang::En),
                 action: s.action,
                 from_state: s.from_state,
                 to_state: s.to_state,
@@ -611,6 +617,10 @@ async fn build_view(
         issued,
         complaints: follow::complaints_of(app, case.id).await?,
     })
+}
+
+fn action_name(definition: &ServiceDefinition, code: &str, lang: Lang) -> String {
+    definition.workflow.action(code).map_or_else(|| code.to_owned(), |a| a.name.get(lang).to_owned())
 }
 
 /// One row of an inbox.

@@ -98,11 +98,15 @@ pub async fn act(
     tracking: &str,
     request: &ActRequest,
 ) -> AppResult<CaseView> {
+    // Who may act, and in which roles, is read before the write transaction: it depends on
+    // nothing a step changes, and a transaction must not wait on a second connection.
+    let seen = store::case_by_tracking(app.store().pool(), tracking, "").await?.ok_or(AppError::NotFound)?;
+    let definition = catalog::definition_of(app, seen.service_id).await?;
+    let roles = workflow_roles(app, principal, &seen, &definition).await?;
+    let national_id = national_id_of(app, principal.user_id).await?;
     let mut tx = app.store().begin_write().await?;
     let lock = app.store().for_update();
-    let mut case = store::case_by_tracking(tx.conn(), tracking, lock).await?.ok_or(AppError::NotFound)?;
-    let definition = catalog::definition_of(app, case.service_id).await?;
-    let roles = workflow_roles(app, principal, &case, &definition).await?;
+    let mut case = store::case_by_id(tx.conn(), seen.id, lock).await?.ok_or(AppError::NotFound)?;
     if case.version != request.version {
         return Err(stale(case.version));
     }
@@ -124,7 +128,6 @@ pub async fn act(
         case.facts = recorded.to_json();
         store::update_facts(tx.conn(), case.id, &case.facts).await?;
     }
-    let national_id = national_id_of(app, principal.user_id).await?;
     let mut engine_facts = facts::gather(app, tx.conn(), &case, &definition, national_id.as_deref()).await?;
     if let Some(reason) = &request.reason {
         engine_facts = engine_facts.with_reason(reason);
@@ -200,8 +203,7 @@ pub async fn answer_inquiry(
     if answer.is_empty() {
         return Err(invalid("answer", "پاسخ", "Answer", ("لازم است.", "is required.")));
     }
-    let mut tx = app.store().begin_write().await?;
-    let case = store::case_by_tracking(tx.conn(), tracking, tx_lock(app)).await?.ok_or(AppError::NotFound)?;
+    let case = store::case_by_tracking(app.store().pool(), tracking, "").await?.ok_or(AppError::NotFound)?;
     let definition = catalog::definition_of(app, case.service_id).await?;
     let subtask = definition.workflow.subtasks().iter().find(|s| s.code == code).ok_or(AppError::NotFound)?;
     let allowed = if withdraw {
@@ -212,6 +214,7 @@ pub async fn answer_inquiry(
     if !allowed || (withdraw && principal.office_id != Some(case.office_id)) {
         return Err(AppError::Forbidden);
     }
+    let mut tx = app.store().begin_write().await?;
     let state = if withdraw { "withdrawn" } else { "answered" };
     if !store::settle_subtask(tx.conn(), case.id, code, state, &answer, app.now()).await? {
         return Err(AppError::Conflict(Message::new(

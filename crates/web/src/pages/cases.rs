@@ -283,6 +283,10 @@ impl CasePage {
         if self.fa() { action.blocked_fa.clone() } else { action.blocked_en.clone() }
     }
 
+    fn step_name(&self, step: &cases::StepView) -> String {
+        if self.fa() { step.action_name_fa.clone() } else { step.action_name_en.clone() }
+    }
+
     fn when(&self, at: &i64) -> String {
         self.p.datetime(at)
     }
@@ -319,6 +323,7 @@ impl CasePage {
             "settle_review_item" => "settle",
             "start_works" => "supervisor",
             "extend_permit" => "extend",
+            "submit_drawings" | "resubmit_drawings" => "drawings",
             _ => "plain",
         }
     }
@@ -411,10 +416,38 @@ pub struct ActForm {
     supervisor: String,
     #[serde(default)]
     months: String,
+    /// A design given as figures instead of a DXF drawing: residential storeys of one size.
+    #[serde(default)]
+    floors: String,
+    #[serde(default)]
+    floor_area: String,
+    #[serde(default)]
+    depth: String,
+    #[serde(default)]
+    unit_area: String,
+    #[serde(default)]
+    parking_spaces: String,
 }
 
 fn some(s: &str) -> Option<String> {
-    Some(s.trim().to_owned()).filter(|s| !s.is_empty())
+    Some(daftar_types::digits::fold_to_ascii(s.trim())).filter(|s| !s.is_empty())
+}
+
+impl ActForm {
+    /// The design the figures describe, when the storeys were given.
+    fn design(&self) -> Option<daftar_zoning::check::Design> {
+        let floors: i32 = some(&self.floors)?.parse().ok().filter(|n| (1..=40).contains(n))?;
+        let (area, depth) = (some(&self.floor_area)?, some(&self.depth).unwrap_or_else(|| "0".into()));
+        let unit = some(&self.unit_area).unwrap_or_else(|| area.clone());
+        let levels: Vec<_> = (0..floors)
+            .map(|level| {
+                serde_json::json!({ "level": level, "use": "residential", "gross_area": area,
+                    "footprint_area": area, "depth": depth, "units": [unit] })
+            })
+            .collect();
+        let parking: u32 = some(&self.parking_spaces).and_then(|p| p.parse().ok()).unwrap_or(0);
+        serde_json::from_value(serde_json::json!({ "levels": levels, "parking_spaces": parking })).ok()
+    }
 }
 
 impl ActForm {
@@ -442,6 +475,7 @@ impl ActForm {
             },
             supervisor: some(&self.supervisor),
             months: daftar_types::digits::fold_to_ascii(self.months.trim()).parse().ok(),
+            design: self.design(),
             ..ActInputs::default()
         };
         ActRequest { action: self.action.clone(), version: self.version, reason: some(&self.reason), inputs }
