@@ -158,8 +158,8 @@ pub enum Permission {
     ManageInvoices,
     /// Read the reconciliation and every office's statement.
     ReadFinance,
-    /// Publish calls, import exam results, run the selection, issue licences, manage offices'
-    /// equipment and experts, open offices.
+    /// Publish calls, import exam results, run the selection, issue licences and renew, suspend,
+    /// resume or revoke them, manage offices' equipment and experts, open offices.
     ManageLicensing,
     /// Vote on applicants in a call's board review.
     BoardVote,
@@ -307,7 +307,12 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("PUT", "/api/v1/licensing/calls/{call}/application", Access::Permitted(Permission::Apply)),
     ("POST", "/api/v1/licensing/calls/{call}/application", Access::Permitted(Permission::Apply)),
     ("GET", "/api/v1/licensing/calls/{call}/application", Access::Permitted(Permission::Apply)),
+    ("PUT", "/api/v1/licensing/calls/{call}/application/files/{slot}", Access::Permitted(Permission::Apply)),
+    ("GET", "/calls/{call}/result", Access::Permitted(Permission::Apply)),
+    ("GET", "/calls/{call}/apply", Access::Permitted(Permission::Apply)),
+    ("POST", "/calls/{call}/apply", Access::Permitted(Permission::Apply)),
     ("POST", "/api/v1/licensing/calls/{call}/exam", Access::Permitted(Permission::ManageLicensing)),
+    ("POST", "/api/v1/licensing/calls/{call}/board", Access::Permitted(Permission::ManageLicensing)),
     ("POST", "/api/v1/licensing/calls/{call}/votes", Access::Permitted(Permission::BoardVote)),
     ("POST", "/api/v1/licensing/calls/{call}/selection", Access::Permitted(Permission::ManageLicensing)),
     ("POST", "/api/v1/licensing/calls/{call}/licences", Access::Permitted(Permission::ManageLicensing)),
@@ -318,6 +323,14 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
         Access::Permitted(Permission::ManageLicensing),
     ),
     ("POST", "/api/v1/offices/{office}/equipment", Access::Permitted(Permission::ManageLicensing)),
+    // Whether an office is licensed and in force is public (the printed licence's QR code leads
+    // to it); the history with its reasons, and every move, are the committee's.
+    ("GET", "/licences/{office}", Access::Public),
+    ("GET", "/licences/{office}/pdf", Access::Public),
+    ("GET", "/licences", Access::Permitted(Permission::ManageLicensing)),
+    ("POST", "/licences/{office}/{action}", Access::Permitted(Permission::ManageLicensing)),
+    ("GET", "/api/v1/licences/{office}", Access::Permitted(Permission::ManageLicensing)),
+    ("POST", "/api/v1/licences/{office}/{action}", Access::Permitted(Permission::ManageLicensing)),
     // A receipt's code is printed on it (QR): whoever holds the receipt may check it.
     ("GET", "/receipts/{code}", Access::Public),
     ("GET", "/api/v1/receipts/{code}", Access::Public),

@@ -29,7 +29,7 @@ fn render_failed(error: &DocumentError) -> AppError {
     ))
 }
 
-async fn render<T: Send + 'static>(
+pub(crate) async fn render<T: Send + 'static>(
     document: T,
     render: fn(&T) -> Result<Vec<u8>, DocumentError>,
 ) -> AppResult<Vec<u8>> {

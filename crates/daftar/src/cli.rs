@@ -44,7 +44,7 @@ pub enum Command {
     /// Money: publish fee bylaws, reconcile payments.
     #[command(subcommand)]
     Money(MoneyCommand),
-    /// Licensing calls: publish a call, recompute a selection.
+    /// Licensing calls: publish a call, make its selection, recompute a selection.
     #[command(subcommand)]
     Licensing(LicensingCommand),
     /// Check a permit or certificate PDF offline against the city's published public key.
@@ -66,6 +66,14 @@ pub enum LicensingCommand {
         db: DbArgs,
         #[arg(long)]
         call: PathBuf,
+    },
+    /// Rank a call's applicants and select them, assigning the municipal sites: once per call
+    /// (any number of processes may try at once; the database lets one succeed).
+    Select {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The call's code, e.g. EO-1405-1.
+        call: String,
     },
     /// Recompute a call's ranking and selection from its stored inputs and compare them with the
     /// selection on record; prints the ranking and the inputs digest. Exits 1 when they differ.

@@ -1,5 +1,5 @@
-//! `daftar licensing`: publishing a call, and recomputing its selection so anyone holding the
-//! database can check the published result.
+//! `daftar licensing`: publishing a call, making its selection, and recomputing the selection
+//! so anyone holding the database can check the published result.
 
 use std::process::ExitCode;
 
@@ -25,6 +25,28 @@ pub async fn run(command: LicensingCommand) -> anyhow::Result<ExitCode> {
             .await
             .map_err(startup::explain)?;
             println!("call {code} published");
+            Ok(ExitCode::SUCCESS)
+        }
+        LicensingCommand::Select { db, call } => {
+            let app = startup::cli_app(startup::open_store(&db.database_url).await?);
+            let row =
+                daftar_app::licensing::run_selection(&app, By::System("cli"), &RequestMeta::default(), &call)
+                    .await
+                    .map_err(startup::explain)?;
+            let selection: serde_json::Value = serde_json::from_str(&row.selection)?;
+            let count = |list: &str| selection[list].as_array().map_or(0, Vec::len);
+            let sites = selection["selected"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|s| s["placement"]["placement"] == "site")
+                .count();
+            println!(
+                "call {call}: {} selected ({sites} on municipal sites), {} in reserve; inputs digest {}",
+                count("selected"),
+                count("reserve"),
+                row.inputs_digest
+            );
             Ok(ExitCode::SUCCESS)
         }
         LicensingCommand::Rerank { db, call } => {

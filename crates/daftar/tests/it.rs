@@ -331,6 +331,168 @@ async fn licensing_commands_publish_a_call_and_rerank_it() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// A valid national ID from a serial number.
+fn national_id(serial: u32) -> String {
+    let body = format!("{:09}", 100_000_000 + serial);
+    let sum: u32 = body.chars().enumerate().map(|(i, c)| c.to_digit(10).unwrap() * (10 - i as u32)).sum();
+    let r = sum % 11;
+    format!("{body}{}", if r < 2 { r } else { 11 - r })
+}
+
+fn person(id: &str, born: i32, field: &str, years: u32) -> daftar_licensing::Person {
+    use daftar_licensing::{Degree, DegreeLevel, Experience};
+    daftar_licensing::Person {
+        national_id: daftar_types::NationalId::parse(id).unwrap(),
+        name: format!("متقاضی {id}"),
+        birth_date: daftar_types::JalaliDate::new(born, 6, 1).unwrap(),
+        citizen: true,
+        declarations: ["no_criminal_record", "no_moral_disqualification", "no_bankruptcy"]
+            .into_iter()
+            .map(String::from)
+            .collect(),
+        degrees: vec![Degree::new(DegreeLevel::Bachelor, field, "دانشگاه تبریز")],
+        experience: vec![Experience::years("urban_planning", years)],
+    }
+}
+
+/// The demo city on `db`, its clock inside the demo call's registration window, with 60
+/// applicants (two in three wanting a municipal site, many the same ones) and their exam scores.
+async fn prepare_oversubscribed_call(db: &ScratchDb) {
+    use daftar_app::licensing::{Draft, Upload, certificate_slot, photo_slot};
+    use daftar_app::{App, Principal, RequestMeta, Role};
+    let inside_window =
+        daftar_types::JalaliDate::new(1405, 2, 5).unwrap().start_of_day_tehran().unix() + 3600;
+    let app = App::new(
+        db.store().await,
+        daftar_app::Config::default(),
+        std::sync::Arc::new(daftar_app::ManualClock::new(inside_window)),
+        daftar_app::keys::generate(),
+        std::sync::Arc::new(daftar_app::outbox::DevelopmentSms),
+    );
+    daftar_app::demo::seed(&app).await.unwrap();
+    let pool = app.store().pool();
+    let principal = |user_id: i64, role: Role| Principal {
+        user_id,
+        kind: String::new(),
+        display_name: String::new(),
+        role: Some(role),
+        membership_id: None,
+        office_id: None,
+        district_id: None,
+    };
+    let meta = RequestMeta::default();
+    let mut csv = String::from("national_id,score\n");
+    for i in 0..60u32 {
+        let id = national_id(40_000 + i);
+        let citizen = daftar_store::users::NewUser {
+            kind: "citizen",
+            username: None,
+            national_id: Some(&id),
+            mobile: None,
+            display_name: "متقاضی",
+            search_key: "متقاضی",
+            password_hash: None,
+        };
+        let user_id = daftar_store::users::insert(pool, &citizen, inside_window).await.unwrap();
+        let location = if i % 3 == 0 {
+            daftar_licensing::Location::OwnPremises(daftar_licensing::Premises {
+                district: 3,
+                area_m2: 110.into(),
+                customer_area_m2: 60.into(),
+                floor: 0,
+                zone_use: "commercial".into(),
+                sanitary: true,
+                hvac: true,
+                address: "تهران، میدان ونک".into(),
+            })
+        } else {
+            daftar_licensing::Location::MunicipalSite(daftar_licensing::SiteRequest {
+                preferences: vec![format!("S{:02}", 1 + i % 4), format!("S{:02}", 5 + i % 3)],
+                accept_other_sites: i % 5 != 0,
+            })
+        };
+        let application = daftar_licensing::Application {
+            applicant: person(&id, 1365, "information_technology", i % 9),
+            technical_manager: person(&national_id(60_000 + i), 1370, "urban_planning", 2),
+            location,
+            submitted_at: daftar_types::Timestamp::from_unix(0),
+        };
+        let mut uploads: Vec<Upload> = [false, true]
+            .into_iter()
+            .flat_map(|manager| {
+                let person = if manager { &application.technical_manager } else { &application.applicant };
+                person
+                    .declarations
+                    .iter()
+                    .map(move |code| certificate_slot(manager, code))
+                    .collect::<Vec<_>>()
+            })
+            .map(|slot| Upload { slot, file_name: "scan.pdf".into(), bytes: b"%PDF-1.4\n".to_vec() })
+            .collect();
+        if matches!(application.location, daftar_licensing::Location::OwnPremises(_)) {
+            uploads.push(Upload {
+                slot: photo_slot(1),
+                file_name: "front.png".into(),
+                bytes: b"\x89PNG\r\n\x1a\n".to_vec(),
+            });
+        }
+        let draft = Draft { application: Some(application), form: None, uploads };
+        let citizen = principal(user_id, Role::Citizen);
+        daftar_app::licensing::save_application(&app, &citizen, &meta, "EO-1405-1", draft, true)
+            .await
+            .unwrap();
+        csv.push_str(&format!("{id},{}\n", 30 + (i * 53) % 70));
+    }
+    let committee = daftar_store::users::find_by_username(pool, "committee").await.unwrap().unwrap();
+    let committee = principal(committee.id, Role::LicensingCommittee);
+    assert_eq!(
+        daftar_app::licensing::import_exam(&app, &committee, &meta, "EO-1405-1", &csv).await.unwrap(),
+        60
+    );
+}
+
+/// Two `daftar licensing select` processes on the same call at the same moment: the database
+/// lets exactly one selection through, and no rank or municipal site is given twice. Meant for
+/// PostgreSQL (`DAFTAR_TEST_DATABASE_URL`); on SQLite it runs as well.
+#[tokio::test]
+async fn two_processes_selecting_at_once_give_no_rank_or_site_twice() {
+    let dir = temp_dir("select");
+    let db = ScratchDb::new().await;
+    prepare_oversubscribed_call(&db).await;
+    let select = || {
+        Command::new(BIN)
+            .args(["licensing", "select", "--database-url", db.url(), "EO-1405-1"])
+            .current_dir(&dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (select(), select());
+    let outputs = [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()];
+    let succeeded: Vec<&Output> = outputs.iter().filter(|o| o.status.success()).collect();
+    let texts: Vec<String> = outputs
+        .iter()
+        .map(|o| format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)))
+        .collect();
+    assert_eq!(succeeded.len(), 1, "exactly one process selects: {texts:?}");
+    assert!(texts.iter().any(|t| t.contains("already made")), "the other is told why: {texts:?}");
+    assert!(texts.iter().any(|t| t.contains("50 selected")), "{texts:?}");
+
+    let store = db.store().await;
+    let call = daftar_store::licensing::call(store.pool(), "EO-1405-1").await.unwrap().unwrap();
+    assert!(daftar_store::licensing::selection(store.pool(), call.id).await.unwrap().is_some());
+    let selected = daftar_store::licensing::selected(store.pool(), call.id).await.unwrap();
+    assert_eq!(selected.len(), 50);
+    let ranks: std::collections::BTreeSet<i64> = selected.iter().map(|(_, rank, _)| *rank).collect();
+    assert_eq!(ranks.len(), 50, "no rank twice");
+    let sites: Vec<&String> = selected.iter().filter_map(|(_, _, site)| site.as_ref()).collect();
+    let distinct: std::collections::BTreeSet<&&String> = sites.iter().collect();
+    assert_eq!(distinct.len(), sites.len(), "no site twice");
+    assert!(!sites.is_empty() && sites.len() <= 35, "{} sites given of 35", sites.len());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 #[test]
 fn a_permit_pdf_is_verified_offline_with_the_published_key() {
     let dir = temp_dir("verify");

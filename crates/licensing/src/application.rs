@@ -120,6 +120,8 @@ pub struct Premises {
     pub sanitary: bool,
     /// Heating, ventilation and air conditioning.
     pub hvac: bool,
+    /// Where the premises are, as written on the deed or lease.
+    pub address: String,
 }
 
 /// A request for a municipal site, with the sites the applicant wants, most wanted first.

@@ -60,6 +60,7 @@ fn premises() -> Premises {
         zone_use: "commercial".to_owned(),
         sanitary: true,
         hvac: true,
+        address: "تهران، خیابان انقلاب، پلاک ۱۲".to_owned(),
     }
 }
 

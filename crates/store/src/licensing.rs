@@ -42,6 +42,13 @@ pub async fn call<'e>(ex: impl Executor<'e, Database = Any>, code: &str) -> Resu
         .await?)
 }
 
+pub async fn call_by_id<'e>(ex: impl Executor<'e, Database = Any>, id: i64) -> Result<Option<CallRow>> {
+    Ok(sqlx::query_as("SELECT id, code, version, source, created_at FROM licensing_calls WHERE id = $1")
+        .bind(id)
+        .fetch_optional(ex)
+        .await?)
+}
+
 pub async fn calls<'e>(ex: impl Executor<'e, Database = Any>) -> Result<Vec<CallRow>> {
     Ok(sqlx::query_as("SELECT id, code, version, source, created_at FROM licensing_calls ORDER BY id DESC")
         .fetch_all(ex)
@@ -306,6 +313,15 @@ pub async fn licences<'e>(ex: impl Executor<'e, Database = Any>, call_id: i64) -
     .await?)
 }
 
+/// Every licence of every call, newest first.
+pub async fn all_licences<'e>(ex: impl Executor<'e, Database = Any>) -> Result<Vec<LicenceRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id, call_id, national_id, office_id, data, created_at FROM licences ORDER BY id DESC",
+    )
+    .fetch_all(ex)
+    .await?)
+}
+
 pub async fn licence_of_office<'e>(
     ex: impl Executor<'e, Database = Any>,
     office_id: i64,
@@ -316,15 +332,6 @@ pub async fn licence_of_office<'e>(
     .bind(office_id)
     .fetch_optional(ex)
     .await?)
-}
-
-pub async fn update_licence<'e>(ex: impl Executor<'e, Database = Any>, id: i64, data: &str) -> Result<()> {
-    sqlx::query("UPDATE licences SET data = $1 WHERE id = $2")
-        .bind(data.to_string())
-        .bind(id)
-        .execute(ex)
-        .await?;
-    Ok(())
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -460,4 +467,171 @@ pub async fn update_expert<'e>(ex: impl Executor<'e, Database = Any>, row: &Expe
     .execute(ex)
     .await?;
     Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ApplicationFileRow {
+    pub slot: String,
+    pub sha256: String,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: i64,
+}
+
+/// Attaches a file (its blob stored before) to a slot of an applicant's application to a call,
+/// replacing what the slot held.
+pub async fn put_application_file<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    call_id: i64,
+    national_id: &str,
+    file: &ApplicationFileRow,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO application_files (call_id, national_id, slot, sha256, file_name, content_type, size) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (call_id, national_id, slot) DO UPDATE SET \
+         sha256 = excluded.sha256, file_name = excluded.file_name, content_type = excluded.content_type, \
+         size = excluded.size",
+    )
+    .bind(call_id)
+    .bind(national_id.to_string())
+    .bind(file.slot.clone())
+    .bind(file.sha256.clone())
+    .bind(file.file_name.clone())
+    .bind(file.content_type.clone())
+    .bind(file.size)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+/// The files of an applicant's application to a call, by slot.
+pub async fn application_files<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    call_id: i64,
+    national_id: &str,
+) -> Result<Vec<ApplicationFileRow>> {
+    Ok(sqlx::query_as(
+        "SELECT slot, sha256, file_name, content_type, size FROM application_files \
+         WHERE call_id = $1 AND national_id = $2 ORDER BY slot",
+    )
+    .bind(call_id)
+    .bind(national_id.to_string())
+    .fetch_all(ex)
+    .await?)
+}
+
+/// Keeps the registration form as typed (JSON of its fields), replacing the last one.
+pub async fn save_form<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    call_id: i64,
+    national_id: &str,
+    form: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO application_forms (call_id, national_id, form, updated_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (call_id, national_id) DO UPDATE SET form = excluded.form, updated_at = excluded.updated_at",
+    )
+    .bind(call_id)
+    .bind(national_id.to_string())
+    .bind(form.to_string())
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+pub async fn form<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    call_id: i64,
+    national_id: &str,
+) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT form FROM application_forms WHERE call_id = $1 AND national_id = $2")
+        .bind(call_id)
+        .bind(national_id.to_string())
+        .fetch_optional(ex)
+        .await?)
+}
+
+/// Seats a board member; a seat or a member seated before is [`StoreError::UniqueViolation`].
+pub async fn insert_seat<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    call_id: i64,
+    seat: i64,
+    user_id: i64,
+) -> Result<()> {
+    sqlx::query("INSERT INTO board_seats (call_id, seat, user_id) VALUES ($1, $2, $3)")
+        .bind(call_id)
+        .bind(seat)
+        .bind(user_id)
+        .execute(ex)
+        .await
+        .map_err(StoreError::classify)?;
+    Ok(())
+}
+
+/// (seat, user) of a call's board, by seat.
+pub async fn seats<'e>(ex: impl Executor<'e, Database = Any>, call_id: i64) -> Result<Vec<(i64, i64)>> {
+    Ok(sqlx::query_as("SELECT seat, user_id FROM board_seats WHERE call_id = $1 ORDER BY seat")
+        .bind(call_id)
+        .fetch_all(ex)
+        .await?)
+}
+
+/// Replaces a licence's data only if it is still `old`: of two moves at once, one wins and the
+/// other is told to look again, so no renewal or suspension is silently lost.
+pub async fn replace_licence<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: i64,
+    old: &str,
+    new: &str,
+) -> Result<bool> {
+    let done = sqlx::query("UPDATE licences SET data = $1 WHERE id = $2 AND data = $3")
+        .bind(new.to_string())
+        .bind(id)
+        .bind(old.to_string())
+        .execute(ex)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct LicenceEventRow {
+    pub action: String,
+    pub reason: String,
+    pub expires_on: String,
+    pub created_at: i64,
+}
+
+pub async fn insert_licence_event<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    licence_id: i64,
+    event: &LicenceEventRow,
+    actor_user_id: Option<i64>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO licence_events (licence_id, action, reason, expires_on, actor_user_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(licence_id)
+    .bind(event.action.clone())
+    .bind(event.reason.clone())
+    .bind(event.expires_on.clone())
+    .bind(actor_user_id)
+    .bind(event.created_at)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+pub async fn licence_events<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    licence_id: i64,
+) -> Result<Vec<LicenceEventRow>> {
+    Ok(sqlx::query_as(
+        "SELECT action, reason, expires_on, created_at FROM licence_events WHERE licence_id = $1 ORDER BY id",
+    )
+    .bind(licence_id)
+    .fetch_all(ex)
+    .await?)
 }

@@ -89,6 +89,15 @@ pub async fn offices<'e>(ex: impl Executor<'e, Database = Any>) -> Result<Vec<Of
     .await?)
 }
 
+pub async fn office<'e>(ex: impl Executor<'e, Database = Any>, id: i64) -> Result<Option<OfficeRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id, code, name_fa, name_en, district_id, status, created_at FROM offices WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(ex)
+    .await?)
+}
+
 /// The scope column's value: NULLs are distinct in UNIQUE constraints on both back ends, so
 /// uniqueness of (user, role, scope) is enforced on this derived key.
 pub fn scope_key(office_id: Option<i64>, district_id: Option<i64>) -> String {

@@ -47,7 +47,8 @@ where
     RouteDef { method, path, router: on(filter, handler) }
 }
 
-/// Lets a route's extractors read bodies up to the drawing limit.
+/// Lets a route's extractors read bodies up to the drawing limit (drawings; an application with
+/// its certificates and photos).
 fn upload(def: RouteDef) -> RouteDef {
     RouteDef { router: def.router.layer(DefaultBodyLimit::max(api::plan::DXF_LIMIT)), ..def }
 }
@@ -89,6 +90,13 @@ fn table() -> Vec<RouteDef> {
         r("GET", "/finance", pages::finance::show),
         r("GET", "/calls/{call}", pages::licensing::show),
         r("GET", "/calls/{call}/ranking", pages::licensing::ranking),
+        r("GET", "/calls/{call}/result", pages::licensing::result),
+        r("GET", "/calls/{call}/apply", pages::registration::show),
+        upload(r("POST", "/calls/{call}/apply", pages::registration::save)),
+        r("GET", "/licences", pages::licensing::register),
+        r("GET", "/licences/{office}", pages::licensing::licence),
+        r("GET", "/licences/{office}/pdf", pages::licensing::licence_pdf),
+        r("POST", "/licences/{office}/{action}", pages::licensing::change_licence),
         r("POST", "/finance/close", pages::finance::close),
         r("POST", "/finance/rent", pages::finance::bill_rent),
         r("GET", "/finance/statement", pages::finance::statement),
@@ -98,7 +106,9 @@ fn table() -> Vec<RouteDef> {
         r("PUT", "/api/v1/licensing/calls/{call}/application", api::licensing::save),
         r("POST", "/api/v1/licensing/calls/{call}/application", api::licensing::submit),
         r("GET", "/api/v1/licensing/calls/{call}/application", api::licensing::mine),
+        upload(r("PUT", "/api/v1/licensing/calls/{call}/application/files/{slot}", api::licensing::attach)),
         r("POST", "/api/v1/licensing/calls/{call}/exam", api::licensing::exam),
+        r("POST", "/api/v1/licensing/calls/{call}/board", api::licensing::seat),
         r("POST", "/api/v1/licensing/calls/{call}/votes", api::licensing::vote),
         r("POST", "/api/v1/licensing/calls/{call}/selection", api::licensing::select),
         r("GET", "/api/v1/licensing/calls/{call}/ranking", api::licensing::ranking),
@@ -106,6 +116,8 @@ fn table() -> Vec<RouteDef> {
         r("POST", "/api/v1/licensing/calls/{call}/experts", api::licensing::expert),
         r("POST", "/api/v1/licensing/calls/{call}/offices/{office}/open", api::licensing::open),
         r("POST", "/api/v1/offices/{office}/equipment", api::licensing::equipment),
+        r("GET", "/api/v1/licences/{office}", api::licensing::licence),
+        r("POST", "/api/v1/licences/{office}/{action}", api::licensing::change_licence),
         r("GET", "/api/v1/receipts/{code}", api::money::receipt),
         r("GET", "/api/v1/finance/reconciliation", api::money::reconciliation),
         r("GET", "/api/v1/finance/statements/{office}", api::money::statement),

@@ -115,6 +115,7 @@ impl Page {
             "manage_own_credentials" => Permission::ManageOwnCredentials,
             "manage_invoices" => Permission::ManageInvoices,
             "read_finance" => Permission::ReadFinance,
+            "manage_licensing" => Permission::ManageLicensing,
             "manage_services" => Permission::ManageServices,
             _ => return false,
         };

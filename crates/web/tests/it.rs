@@ -73,6 +73,11 @@ impl Server {
         session_cookie(response.headers()).expect("a session cookie")
     }
 
+    /// A JSON POST as a signed-in client would send it.
+    async fn post_json(&self, path: &str, cookie: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.post(path).header(COOKIE, cookie.to_string()).json(body).send().await.unwrap()
+    }
+
     /// A GET as a signed-in browser would send it.
     fn get_as(&self, path: &str, cookie: &str) -> reqwest::RequestBuilder {
         self.client.get(self.url(path)).header(COOKIE, cookie.to_string())
@@ -185,6 +190,7 @@ fn concrete(pattern: &str) -> String {
         .replace("{action}", "cancel")
         .replace("{office}", "OF-1001")
         .replace("{call}", "no-such-call")
+        .replace("{slot}", "p.photo.1")
         .replace("{tracking}", "000000000000")
         .replace("{id}", "0")
 }
@@ -952,6 +958,61 @@ fn national_id(serial: u32) -> String {
     format!("{body}{}", if r < 2 { r } else { 11 - r })
 }
 
+/// Publishes the demo call under `code` with its window open from today for three days; returns
+/// the window's last day.
+async fn publish_open_call(
+    s: &Server,
+    committee: &str,
+    clock: &dyn daftar_app::Clock,
+    code: &str,
+) -> daftar_types::JalaliDate {
+    let today = daftar_types::Timestamp::from_unix(clock.now()).to_tehran().date();
+    let last = today.add_days(2).unwrap();
+    let day = |d: daftar_types::JalaliDate| d.format_numeric(daftar_types::Lang::En);
+    let call = daftar_licensing::DEMO_CALL_TOML
+        .replace("first_day = \"1405/02/01\"", &format!("first_day = \"{}\"", day(today)))
+        .replace("last_day = \"1405/02/15\"", &format!("last_day = \"{}\"", day(last)))
+        .replace("reference_date = \"1405/02/15\"", &format!("reference_date = \"{}\"", day(last)))
+        .replace("code = \"EO-1405-1\"", &format!("code = \"{code}\""));
+    let published =
+        s.post("/api/v1/licensing/calls").header(COOKIE, committee).body(call).send().await.unwrap();
+    assert_eq!(published.status(), StatusCode::CREATED, "{}", published.text().await.unwrap());
+    last
+}
+
+/// Attaches, through the API, a certificate for every declaration made and a photo when the
+/// applicant offers premises.
+async fn attach_files(s: &Server, call: &str, cookie: &str, application: &daftar_licensing::Application) {
+    use daftar_app::licensing::{certificate_slot, photo_slot};
+    let mut slots = Vec::new();
+    for (manager, person) in [(false, &application.applicant), (true, &application.technical_manager)] {
+        slots.extend(person.declarations.iter().map(|code| certificate_slot(manager, code)));
+    }
+    if matches!(application.location, daftar_licensing::Location::OwnPremises(_)) {
+        slots.push(photo_slot(1));
+    }
+    for slot in slots {
+        let bytes: &[u8] =
+            if slot.starts_with("p.") { b"\x89PNG\r\n\x1a\nphoto" } else { b"%PDF-1.4\ncertificate" };
+        let attached = s
+            .client
+            .put(s.url(&format!("/api/v1/licensing/calls/{call}/application/files/{slot}?name=scan")))
+            .header(ORIGIN, s.base.clone())
+            .header(COOKIE, cookie)
+            .body(bytes.to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(attached.status(), StatusCode::OK, "{slot}: {}", attached.text().await.unwrap());
+    }
+}
+
+/// Moves the clock past the window's close (24:00 of its last day, Tehran time).
+fn close_window(clock: &daftar_app::ManualClock, last: daftar_types::JalaliDate) {
+    let closes = last.add_days(1).unwrap().start_of_day_tehran().unix();
+    clock.advance(closes - daftar_app::Clock::now(clock));
+}
+
 fn licensing_person(id: &str, born: (i32, u8, u8), field: &str, years: u32) -> daftar_licensing::Person {
     use daftar_licensing::{Degree, DegreeLevel, Experience};
     daftar_licensing::Person {
@@ -974,26 +1035,8 @@ fn licensing_person(id: &str, born: (i32, u8, u8), field: &str, years: u32) -> d
 async fn a_whole_licensing_call_over_http() {
     let clock = Arc::new(daftar_app::ManualClock::new(daftar_app::Clock::now(&daftar_app::SystemClock)));
     let s = start_with_clock(test_config(), clock.clone()).await;
-    let today = daftar_types::Timestamp::from_unix(daftar_app::Clock::now(&*clock)).to_tehran().date();
-    let last = today.add_days(2).unwrap();
-    let call = daftar_licensing::DEMO_CALL_TOML
-        .replace(
-            "first_day = \"1405/02/01\"",
-            &format!("first_day = \"{}\"", today.format_numeric(daftar_types::Lang::En)),
-        )
-        .replace(
-            "last_day = \"1405/02/15\"",
-            &format!("last_day = \"{}\"", last.format_numeric(daftar_types::Lang::En)),
-        )
-        .replace(
-            "reference_date = \"1405/02/15\"",
-            &format!("reference_date = \"{}\"", last.format_numeric(daftar_types::Lang::En)),
-        )
-        .replace("code = \"EO-1405-1\"", "code = \"EO-TEST\"");
     let committee = s.sign_in_staff("committee").await;
-    let published =
-        s.post("/api/v1/licensing/calls").header(COOKIE, &committee).body(call).send().await.unwrap();
-    assert_eq!(published.status(), StatusCode::CREATED, "{}", published.text().await.unwrap());
+    let last = publish_open_call(&s, &committee, &*clock, "EO-TEST").await;
     let rules: serde_json::Value =
         s.client.get(s.url("/api/v1/licensing/calls/EO-TEST")).send().await.unwrap().json().await.unwrap();
     let sites: Vec<String> = rules["rules"]["sites"]
@@ -1019,6 +1062,7 @@ async fn a_whole_licensing_call_over_http() {
                 zone_use: "commercial".into(),
                 sanitary: true,
                 hvac: true,
+                address: "تهران، خیابان انقلاب، پلاک ۱۲".to_owned(),
             })
         } else {
             let first = sites[(i as usize) % sites.len()].clone();
@@ -1045,8 +1089,14 @@ async fn a_whole_licensing_call_over_http() {
             .await
             .unwrap();
         assert_eq!(draft.status(), StatusCode::OK, "{}", draft.text().await.unwrap());
-        let submitted: serde_json::Value =
-            s.post(path).header(COOKIE, &cookie).json(&body).send().await.unwrap().json().await.unwrap();
+        if i == 0 {
+            let bare = s.post_json(path, &cookie, &body).await;
+            assert_eq!(bare.status(), StatusCode::UNPROCESSABLE_ENTITY, "no certificates yet");
+            let refusal: serde_json::Value = bare.json().await.unwrap();
+            assert_eq!(refusal["fields"][0]["field"], "a.decl.no_bankruptcy.certificate", "{refusal}");
+        }
+        attach_files(&s, "EO-TEST", &cookie, &application).await;
+        let submitted: serde_json::Value = s.post_json(path, &cookie, &body).await.json().await.unwrap();
         assert_eq!(submitted["status"], "submitted", "{submitted}");
         assert!(submitted["receipt_code"].as_str().is_some_and(|c| c.len() == 16));
         let again = s
@@ -1063,8 +1113,7 @@ async fn a_whole_licensing_call_over_http() {
     }
 
     // The window closes at 24:00 of its last day, Tehran time.
-    let closes = last.add_days(1).unwrap().start_of_day_tehran().unix();
-    clock.advance(closes - daftar_app::Clock::now(&*clock));
+    close_window(&clock, last);
     let late = s.sign_in_citizen(&national_id(5_000), "09129999999").await;
     let late_id = national_id(5_000);
     let late_app = serde_json::to_value(daftar_licensing::Application {
@@ -1170,13 +1219,7 @@ async fn a_whole_licensing_call_over_http() {
             serde_json::json!({ "national_id": expert, "step": "certify" }),
             serde_json::json!({ "national_id": expert, "step": "assign", "office": office }),
         ] {
-            let done = s
-                .post("/api/v1/licensing/calls/EO-TEST/experts")
-                .header(COOKIE, &committee)
-                .json(&step)
-                .send()
-                .await
-                .unwrap();
+            let done = s.post_json("/api/v1/licensing/calls/EO-TEST/experts", &committee, &step).await;
             assert_eq!(done.status(), StatusCode::NO_CONTENT, "{step}: {}", done.text().await.unwrap());
         }
     }
@@ -1218,6 +1261,370 @@ async fn a_whole_licensing_call_over_http() {
     // Anyone can recompute the selection from the stored inputs and get the same result.
     let rerun = daftar_app::licensing::rerank(&s.app, "EO-TEST").await.unwrap();
     assert!(rerun.identical && rerun.digest == digest);
+
+    licence_lifecycle(&s, &committee, office, &*clock).await;
+}
+
+/// Whether the office may act today, as the permit cycle asks.
+async fn office_may_act(s: &Server, office: &str, clock: &dyn daftar_app::Clock) -> bool {
+    let id = daftar_app::directory::offices(&s.app)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|o| o.code == office)
+        .unwrap()
+        .id;
+    let today = daftar_types::Timestamp::from_unix(clock.now()).to_tehran().date();
+    let mut conn = s.app.store().pool().acquire().await.unwrap();
+    daftar_app::licensing::office_may_act(&mut conn, id, today).await.unwrap()
+}
+
+/// An open office's licence is suspended, resumed, renewed and revoked, each with a reason; a
+/// suspended or revoked licence's office may not act; the public sees the status, the committee
+/// the history; the licence prints as a sealed PDF.
+async fn licence_lifecycle(s: &Server, committee: &str, office: &str, clock: &dyn daftar_app::Clock) {
+    let api = format!("/api/v1/licences/{office}");
+    let change = |action: &str, reason: &str| {
+        s.post(&format!("{api}/{action}"))
+            .header(COOKIE, committee)
+            .json(&serde_json::json!({ "reason": reason }))
+            .send()
+    };
+    assert!(office_may_act(s, office, clock).await, "an open office with an active licence acts");
+    let unexplained = change("suspend", "  ").await.unwrap();
+    assert_eq!(unexplained.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: serde_json::Value = unexplained.json().await.unwrap();
+    assert_eq!(body["fields"][0]["field"], "reason");
+    assert!(body["fields"][0]["message_fa"].as_str().unwrap().starts_with("دلیل"), "{body}");
+
+    let suspended = change("suspend", "شکایت دربارهٔ دریافت بیش از تعرفه").await.unwrap();
+    assert_eq!(suspended.status(), StatusCode::OK);
+    let suspended: serde_json::Value = suspended.json().await.unwrap();
+    assert_eq!(suspended["status"], "suspended");
+    assert!(!office_may_act(s, office, clock).await, "a suspended licence's office may not act");
+    let public =
+        s.client.get(s.url(&format!("/licences/{office}"))).send().await.unwrap().text().await.unwrap();
+    assert!(
+        public.contains("تعلیق‌شده") && !public.contains("شکایت"),
+        "the public sees the status, not the reasons"
+    );
+    assert_eq!(change("renew", "تمدید").await.unwrap().status(), StatusCode::CONFLICT, "resume first");
+
+    assert_eq!(change("resume", "رسیدگی به شکایت تمام شد").await.unwrap().status(), StatusCode::OK);
+    assert!(office_may_act(s, office, clock).await);
+    let renewed: serde_json::Value = change("renew", "درخواست دارنده").await.unwrap().json().await.unwrap();
+    let expiry =
+        |v: &serde_json::Value| daftar_types::JalaliDate::parse(v["expires_on"].as_str().unwrap()).unwrap();
+    assert_eq!(expiry(&renewed).year(), expiry(&suspended).year() + 3, "renewal adds the call's validity");
+
+    // The committee's page: a move without a reason comes back with the error beside the field.
+    let page =
+        s.get_as(&format!("/licences/{office}"), committee).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("شکایت دربارهٔ دریافت بیش از تعرفه") && page.contains("لغو"));
+    let revoke = |reason: &str| {
+        s.post(&format!("/licences/{office}/revoke"))
+            .header(COOKIE, committee)
+            .form(&[("reason", reason)])
+            .send()
+    };
+    let bare = revoke("").await.unwrap();
+    assert_eq!(bare.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bare.text().await.unwrap().contains("class=\"error\""));
+    let revoked = revoke("واگذاری پروانه به غیر").await.unwrap();
+    assert_eq!(revoked.status(), StatusCode::SEE_OTHER);
+    assert!(!office_may_act(s, office, clock).await, "a revoked licence's office may not act");
+    let view: serde_json::Value = s.get_as(&api, committee).send().await.unwrap().json().await.unwrap();
+    assert_eq!(view["status"], "revoked");
+    let moves: Vec<&str> =
+        view["events"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(moves, ["suspend", "resume", "renew", "revoke"]);
+    let register = s.get_as("/licences", committee).send().await.unwrap().text().await.unwrap();
+    assert!(register.contains(office) && register.contains("لغوشده"));
+
+    let pdf = s.client.get(s.url(&format!("/licences/{office}/pdf"))).send().await.unwrap();
+    assert_eq!(pdf.headers()[CONTENT_TYPE], "application/pdf");
+    let bytes = pdf.bytes().await.unwrap();
+    let sealed = daftar_documents::verify_pdf(&bytes, &s.app.verifying_key()).unwrap();
+    assert_eq!(sealed.essentials["office_code"], office);
+}
+
+/// The board path over HTTP: five applicants for fifty places, so no exam; five seated members
+/// vote with a quorum of three; the selection follows the board; each applicant's result and
+/// the public ranking explain it.
+#[tokio::test]
+async fn the_board_path_over_http() {
+    let clock = Arc::new(daftar_app::ManualClock::new(daftar_app::Clock::now(&daftar_app::SystemClock)));
+    let s = start_with_clock(test_config(), clock.clone()).await;
+    let committee = s.sign_in_staff("committee").await;
+    let last = publish_open_call(&s, &committee, &*clock, "EO-BOARD").await;
+
+    // Four more board members besides the demo's, each seated on a numbered seat.
+    let admin = s.sign_in_staff("admin").await;
+    let mut members = vec!["board".to_string()];
+    for k in 2..=5 {
+        let username = format!("board{k}");
+        let body = serde_json::json!({
+            "username": username, "display_name": format!("عضو هیئت {k}"),
+            "password": PASSWORD, "role": "board_member",
+        });
+        let created = s.post("/api/v1/users").header(COOKIE, &admin).json(&body).send().await.unwrap();
+        assert_eq!(created.status(), StatusCode::CREATED, "{}", created.text().await.unwrap());
+        members.push(username);
+    }
+    let seat = |seat: u8, username: &str| {
+        s.post("/api/v1/licensing/calls/EO-BOARD/board")
+            .header(COOKIE, &committee)
+            .json(&serde_json::json!({ "seat": seat, "username": username }))
+            .send()
+    };
+    for (k, username) in members.iter().enumerate() {
+        assert_eq!(seat(k as u8 + 1, username).await.unwrap().status(), StatusCode::NO_CONTENT);
+    }
+    assert_eq!(seat(6, "board").await.unwrap().status(), StatusCode::UNPROCESSABLE_ENTITY, "five seats");
+    assert_eq!(seat(1, "board2").await.unwrap().status(), StatusCode::CONFLICT, "a seat is taken once");
+    assert_eq!(seat(2, "finance").await.unwrap().status(), StatusCode::UNPROCESSABLE_ENTITY, "not a member");
+
+    let mut applicants = Vec::new();
+    for i in 0..5u32 {
+        let id = national_id(300 + i);
+        let mobile = format!("0913{:07}", 2_000_000 + i);
+        let cookie = s.sign_in_citizen(&id, &mobile).await;
+        let application = daftar_licensing::Application {
+            applicant: licensing_person(&id, (1368, 3, 3), "architecture", i),
+            technical_manager: licensing_person(&national_id(800_000 + i), (1372, 5, 5), "urban_planning", 3),
+            location: daftar_licensing::Location::MunicipalSite(daftar_licensing::SiteRequest {
+                preferences: vec!["S01".into()],
+                accept_other_sites: true,
+            }),
+            submitted_at: daftar_types::Timestamp::from_unix(0),
+        };
+        attach_files(&s, "EO-BOARD", &cookie, &application).await;
+        let submitted: serde_json::Value = s
+            .post("/api/v1/licensing/calls/EO-BOARD/application")
+            .header(COOKIE, &cookie)
+            .json(&application)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(submitted["status"], "submitted", "{submitted}");
+        applicants.push((id, mobile));
+    }
+    close_window(&clock, last);
+
+    // Ballots by seat: 0 approved unanimously; 1 approved 2–1 with two abstaining; 2 rejected;
+    // 3 tied 1–1 with one abstention (no majority); 4 has only two members present (no quorum).
+    use daftar_licensing::Vote::{Abstain as A, Approve as Y, Reject as N};
+    let ballots: [&[daftar_licensing::Vote]; 5] =
+        [&[Y, Y, Y, Y, Y], &[Y, Y, N, A, A], &[N, N, Y], &[Y, N, A], &[Y, Y]];
+    for (member, username) in members.iter().enumerate() {
+        let cookie = s.sign_in_staff(username).await;
+        for ((applicant, _), votes) in applicants.iter().zip(ballots) {
+            let Some(vote) = votes.get(member) else { continue };
+            let body = serde_json::json!({ "applicant": applicant, "vote": vote });
+            let cast = s.post_json("/api/v1/licensing/calls/EO-BOARD/votes", &cookie, &body).await;
+            assert_eq!(cast.status(), StatusCode::NO_CONTENT, "{}", cast.text().await.unwrap());
+        }
+    }
+    let board = s.sign_in_staff("board").await;
+    let body = serde_json::json!({ "applicant": applicants[0].0, "vote": "reject" });
+    let twice = s.post_json("/api/v1/licensing/calls/EO-BOARD/votes", &board, &body).await;
+    assert_eq!(twice.status(), StatusCode::CONFLICT, "a member votes once on an applicant");
+
+    let committee = s.sign_in_staff("committee").await;
+    let selected: serde_json::Value = s
+        .post("/api/v1/licensing/calls/EO-BOARD/selection")
+        .header(COOKIE, &committee)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let chosen: Vec<&str> = selected["selection"]["selected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["national_id"].as_str().unwrap())
+        .collect();
+    let mut expected = vec![applicants[0].0.as_str(), applicants[1].0.as_str()];
+    expected.sort_unstable();
+    let mut got = chosen.clone();
+    got.sort_unstable();
+    assert_eq!(got, expected, "the board's approvals, and only they, are selected");
+    let rerun = daftar_app::licensing::rerank(&s.app, "EO-BOARD").await.unwrap();
+    assert!(rerun.identical, "the board path is reproducible from its ballots");
+    assert_eq!(serde_json::to_value(rerun.ranking.path).unwrap(), "board");
+
+    let ranking = s.client.get(s.url("/calls/EO-BOARD/ranking")).send().await.unwrap().text().await.unwrap();
+    assert!(ranking.contains("برگزیده") && ranking.contains(selected["inputs_digest"].as_str().unwrap()));
+    let result = async |k: usize| -> serde_json::Value {
+        let (id, mobile) = &applicants[k];
+        let cookie = s.sign_in_citizen(id, mobile).await;
+        let path = "/api/v1/licensing/calls/EO-BOARD/application";
+        s.get_as(path, &cookie).send().await.unwrap().json().await.unwrap()
+    };
+    let approved = result(0).await;
+    let (id, mobile) = &applicants[2];
+    let cookie = s.sign_in_citizen(id, mobile).await;
+    let page = s.get_as("/calls/EO-BOARD/result", &cookie).send().await.unwrap().text().await.unwrap();
+    assert!(
+        page.contains("برگزیده نشده") && page.contains("۲ مخالف") && page.contains("کد رهگیری"),
+        "{page}"
+    );
+    assert!(approved["selected"] == true && approved["rank"].as_u64().is_some(), "{approved}");
+    assert!(approved["explanation"].as_str().unwrap().contains("هیات"), "{approved}");
+    for (k, tally) in [(2, "۱ موافق، ۲ مخالف"), (3, "۱ موافق، ۱ مخالف، ۱ ممتنع"), (4, "به حد نصاب نرسید")]
+    {
+        let refused = result(k).await;
+        assert!(refused["selected"] == false && refused["rank"].is_null(), "{refused}");
+        assert!(refused["explanation"].as_str().unwrap().contains(tally), "{k}: {refused}");
+    }
+}
+
+/// Registration as a page: a draft is saved and resumed with its certificates; a bad
+/// submission comes back with its errors named in Persian and loses nothing saved; a file that is
+/// not a PDF, JPEG or PNG by content is refused, and names lose their folders; the final
+/// submission shows the receipt.
+#[tokio::test]
+async fn an_applicant_registers_through_the_form() {
+    let clock = Arc::new(daftar_app::ManualClock::new(daftar_app::Clock::now(&daftar_app::SystemClock)));
+    let s = start_with_clock(test_config(), clock.clone()).await;
+    let committee = s.sign_in_staff("committee").await;
+    publish_open_call(&s, &committee, &*clock, "EO-FORM").await;
+    let id = national_id(77);
+    let cookie = s.sign_in_citizen(&id, "09125550077").await;
+    let form = s.get_as("/calls/EO-FORM/apply", &cookie).send().await.unwrap();
+    assert_eq!(form.status(), StatusCode::OK);
+    let html = form.text().await.unwrap();
+    assert!(
+        html.contains("ذخیرهٔ پیش‌نویس")
+            && html.contains("dir=\"rtl\"")
+            && html.contains("multipart/form-data")
+    );
+    let manager = national_id(78);
+    let mut fields: Vec<(&str, &str)> = vec![
+        ("a.name", "مریم احمدی"),
+        ("a.birth_date", "۱۳۶۸/۰۳/۰۳"),
+        ("a.citizen", "on"),
+        ("a.decl.no_criminal_record", "on"),
+        ("a.deg.0.level", "master"),
+        ("a.deg.0.field", "architecture"),
+        ("a.deg.0.university", "دانشگاه تهران"),
+        ("a.exp.0.field", "urban_planning"),
+        ("a.exp.0.years", "۴"),
+        ("m.national_id", &manager),
+        ("m.name", "علی رضایی"),
+        ("m.birth_date", "1372/05/05"),
+        ("m.citizen", "on"),
+        ("m.deg.0.level", "bachelor"),
+        ("m.deg.0.field", "urban_planning"),
+        ("location", "site"),
+        ("s.pref.1", "S02"),
+        ("s.pref.2", "S01"),
+        ("action", "save"),
+    ];
+    let pdf = b"%PDF-1.4\n% certificate\n".to_vec();
+    let post = |fields: Vec<(&str, &str)>, files: Vec<(&str, &str, Vec<u8>)>| {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, value) in fields {
+            form = form.text(name.to_string(), value.to_string());
+        }
+        for (slot, file_name, bytes) in files {
+            form = form.part(
+                slot.to_string(),
+                reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_string()),
+            );
+        }
+        s.post("/calls/EO-FORM/apply").header(COOKIE, &cookie).multipart(form).send()
+    };
+    // A first sitting: only a name and a certificate; the draft is kept and names what is missing.
+    let certificate = "a.decl.no_criminal_record.certificate";
+    let partial = vec![("a.name", "مریم احمدی"), ("action", "save")];
+    let early = post(partial, vec![(certificate, "../../etc/سوء پیشینه.pdf", pdf.clone())]).await.unwrap();
+    assert_eq!(early.status(), StatusCode::OK);
+    let html = early.text().await.unwrap();
+    assert!(html.contains("موارد زیر را کامل کنید") && html.contains("تاریخ تولد (متقاضی)"), "{html}");
+    let saved = post(fields.clone(), Vec::new()).await.unwrap();
+    assert_eq!(saved.status(), StatusCode::OK);
+    assert!(saved.text().await.unwrap().contains("پیش‌نویس ذخیره شد"));
+    let resumed = s.get_as("/calls/EO-FORM/apply", &cookie).send().await.unwrap().text().await.unwrap();
+    assert!(
+        resumed.contains("مریم احمدی") && resumed.contains("value=\"S02\" selected"),
+        "the draft is resumed"
+    );
+    assert!(
+        resumed.contains("<bdi>سوء پیشینه.pdf</bdi>") && !resumed.contains("etc/"),
+        "the name lost its folders"
+    );
+    let sha256 = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&pdf))
+    };
+    let stored = daftar_store::blobs::get(s.app.store().pool(), &sha256).await.unwrap();
+    assert_eq!(stored.as_deref(), Some(&pdf[..]), "the certificate is stored under its SHA-256");
+
+    // A bad submission: every error named beside its field, what was typed kept, the draft intact.
+    let mut bad = fields.clone();
+    bad.retain(|(k, _)| *k != "a.birth_date" && *k != "action");
+    bad.extend([
+        ("a.birth_date", "1368/13/40"),
+        ("m.exp.0.years", "چند"),
+        ("m.exp.0.field", "urban_planning"),
+        ("action", "submit"),
+    ]);
+    let refused = post(bad, Vec::new()).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = refused.text().await.unwrap();
+    assert!(html.contains("تاریخ تولد (متقاضی)") && html.contains("سال‌های سابقه (مدیر فنی)"), "{html}");
+    assert!(html.contains("1368/13/40"), "what was typed is kept");
+    let kept = s.get_as("/calls/EO-FORM/apply", &cookie).send().await.unwrap().text().await.unwrap();
+    assert!(
+        kept.contains("۱۳۶۸/۰۳/۰۳") && !kept.contains("1368/13/40"),
+        "the saved draft is intact, as typed"
+    );
+
+    // A program named like a certificate is refused by its content, named by its field.
+    let exe = post(
+        fields.clone(),
+        vec![("m.decl.no_bankruptcy.certificate", "gavahi.pdf", b"MZ\x90\x00".to_vec())],
+    )
+    .await
+    .unwrap();
+    assert_eq!(exe.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = exe.text().await.unwrap();
+    assert!(
+        html.contains("باید PDF، JPEG یا PNG باشد")
+            && html.contains("id=\"m.decl.no_bankruptcy.certificate-error\"")
+    );
+    let too_big = vec![0xFF, 0xD8, 0xFF]
+        .into_iter()
+        .chain(std::iter::repeat_n(0, daftar_app::licensing::FILE_LIMIT))
+        .collect();
+    let big = post(fields.clone(), vec![("p.photo.1", "photo.jpg", too_big)]).await.unwrap();
+    assert_eq!(big.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(big.text().await.unwrap().contains("بزرگ‌تر از ۵ مگابایت"));
+
+    fields.retain(|(k, _)| *k != "action");
+    fields.push(("action", "submit"));
+    let mut undocumented = fields.clone();
+    undocumented.push(("a.decl.no_bankruptcy", "on"));
+    let refused = post(undocumented, Vec::new()).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "a declaration needs its certificate");
+    let html = refused.text().await.unwrap();
+    assert!(
+        html.contains("id=\"a.decl.no_bankruptcy.certificate-error\"")
+            && html.contains("گواهی این مورد را پیوست کنید")
+    );
+    let submitted = post(fields, Vec::new()).await.unwrap();
+    assert_eq!(submitted.status(), StatusCode::SEE_OTHER);
+    assert_eq!(submitted.headers()[LOCATION], "/calls/EO-FORM/result");
+    let result = s.get_as("/calls/EO-FORM/result", &cookie).send().await.unwrap().text().await.unwrap();
+    assert!(result.contains("کد رهگیری") && result.contains("واجد شرایط"), "{result}");
+    let again = s.get_as("/calls/EO-FORM/apply", &cookie).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::SEE_OTHER, "a submitted application is final");
 }
 
 // --- The building-permit journey over HTTP ----------------------------------------------------

@@ -14,7 +14,7 @@ use crate::error::{AppError, AppResult, FieldError, Message};
 use crate::{App, RequestMeta};
 
 /// The type of a file from its first bytes: PDF, PNG, JPEG or a DXF drawing (ASCII or binary).
-fn sniff(bytes: &[u8]) -> Option<&'static str> {
+pub(crate) fn sniff(bytes: &[u8]) -> Option<&'static str> {
     if bytes.starts_with(b"%PDF-") {
         return Some("application/pdf");
     }
@@ -37,7 +37,7 @@ fn sniff(bytes: &[u8]) -> Option<&'static str> {
 
 /// A display name safe to show and to offer back as a download name: the last path part,
 /// without control or reserved characters, at most 100 characters.
-fn clean_name(raw: &str) -> Option<String> {
+pub(crate) fn clean_name(raw: &str) -> Option<String> {
     let last = raw.rsplit(['/', '\\']).next().unwrap_or("");
     let cleaned: String = last
         .chars()

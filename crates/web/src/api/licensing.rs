@@ -2,17 +2,18 @@
 //! licences, equipment, experts and opening an office. The same use cases as the pages.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use daftar_app::AppError;
-use daftar_app::licensing::{self, ApplicantResult, ExpertStep, PublicResult, Saved};
+use daftar_app::licensing::{self, ApplicantResult, Draft, ExpertStep, LicenceView, PublicResult, Saved};
 use daftar_licensing::{Application, Degree};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
+use crate::api::ApiJson;
 use crate::caller::Caller;
 use crate::error::{ApiError, ApiErrorBody};
 
@@ -76,6 +77,18 @@ fn application(body: &Value) -> Result<Application, AppError> {
     serde_json::from_value(body.clone()).map_err(|e| body_error("application", e))
 }
 
+async fn save_or_submit(
+    state: &AppState,
+    caller: &Caller,
+    code: &str,
+    body: &Value,
+    submit: bool,
+) -> Result<Json<Saved>, ApiError> {
+    let principal = signed_in(caller)?;
+    let draft = Draft::of(application(body)?);
+    Ok(Json(licensing::save_application(&state.app, principal, &caller.meta, code, draft, submit).await?))
+}
+
 /// Saves the caller's application as a draft (resumable until the window closes).
 #[utoipa::path(put, path = "/api/v1/licensing/calls/{call}/application", tag = "licensing",
     params(("call" = String, Path)), request_body(content = Object),
@@ -86,11 +99,7 @@ pub async fn save(
     Path(code): Path<String>,
     Json(body): Json<Value>,
 ) -> Result<Json<Saved>, ApiError> {
-    let principal = signed_in(&caller)?;
-    Ok(Json(
-        licensing::save_application(&state.app, principal, &caller.meta, &code, application(&body)?, false)
-            .await?,
-    ))
+    save_or_submit(&state, &caller, &code, &body, false).await
 }
 
 /// Submits the caller's application: final, with a receipt; refused outside the window.
@@ -103,11 +112,36 @@ pub async fn submit(
     Path(code): Path<String>,
     Json(body): Json<Value>,
 ) -> Result<Json<Saved>, ApiError> {
+    save_or_submit(&state, &caller, &code, &body, true).await
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct FileName {
+    /// The file's name, kept as a label (folders and control characters removed).
+    #[serde(default)]
+    pub name: String,
+}
+
+/// Attaches a file to a slot of the caller's application (the body is the file):
+/// `a.decl.{code}.certificate` or `m.decl.{code}.certificate` for the certificate of the
+/// applicant's or the technical manager's declaration, `p.photo.1` to `p.photo.3` for the
+/// premises. PDF, JPEG or PNG by content, 5 MB at most. A submission needs the certificate of
+/// every declaration made and, with premises, a photo.
+#[utoipa::path(put, path = "/api/v1/licensing/calls/{call}/application/files/{slot}", tag = "licensing",
+    params(("call" = String, Path), ("slot" = String, Path), FileName),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 200, body = Object), (status = 409, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+pub async fn attach(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((code, slot)): Path<(String, String)>,
+    Query(file): Query<FileName>,
+    body: axum::body::Bytes,
+) -> Result<Json<Saved>, ApiError> {
     let principal = signed_in(&caller)?;
-    Ok(Json(
-        licensing::save_application(&state.app, principal, &caller.meta, &code, application(&body)?, true)
-            .await?,
-    ))
+    let upload = licensing::Upload { slot, file_name: file.name, bytes: body.to_vec() };
+    let draft = Draft { uploads: vec![upload], ..Draft::default() };
+    Ok(Json(licensing::save_application(&state.app, principal, &caller.meta, &code, draft, false).await?))
 }
 
 /// The caller's own result: each condition explained, the points, the rank and the outcome.
@@ -135,6 +169,30 @@ pub async fn exam(
     let principal = signed_in(&caller)?;
     let count = licensing::import_exam(&state.app, principal, &caller.meta, &code, &body).await?;
     Ok(Json(serde_json::json!({ "imported": count })))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SeatBody {
+    /// From 1 to the call's board size.
+    pub seat: u8,
+    /// The board member's account.
+    pub username: String,
+}
+
+/// Seats a board member: the seat is the member's number on every ballot.
+#[utoipa::path(post, path = "/api/v1/licensing/calls/{call}/board", tag = "licensing",
+    params(("call" = String, Path)), request_body = SeatBody,
+    responses((status = 204), (status = 409, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+pub async fn seat(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    ApiJson(body): ApiJson<SeatBody>,
+) -> Result<StatusCode, ApiError> {
+    let principal = signed_in(&caller)?;
+    licensing::seat_board_member(&state.app, principal, &caller.meta, &code, body.seat, &body.username)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -168,7 +226,13 @@ pub async fn select(
     Path(code): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let principal = signed_in(&caller)?;
-    let row = licensing::run_selection(&state.app, principal, &caller.meta, &code).await?;
+    let row = licensing::run_selection(
+        &state.app,
+        daftar_app::audit::By::Principal(principal),
+        &caller.meta,
+        &code,
+    )
+    .await?;
     let selection: Value = serde_json::from_str(&row.selection).unwrap_or(Value::Null);
     Ok(Json(serde_json::json!({ "inputs_digest": row.inputs_digest, "selection": selection })))
 }
@@ -281,4 +345,38 @@ pub async fn open(
     let principal = signed_in(&caller)?;
     licensing::open_office(&state.app, principal, &caller.meta, &code, &office).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// An office's licence with its status today and its history of moves and reasons.
+#[utoipa::path(get, path = "/api/v1/licences/{office}", tag = "licensing",
+    params(("office" = String, Path)), responses((status = 200, body = Object), (status = 404, body = ApiErrorBody)))]
+pub async fn licence(
+    State(state): State<AppState>,
+    Path(office): Path<String>,
+) -> Result<Json<LicenceView>, ApiError> {
+    Ok(Json(licensing::licence(&state.app, &office).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReasonBody {
+    /// Why; kept in the licence's history.
+    pub reason: String,
+}
+
+/// Renews, suspends, resumes or revokes an office's licence (`action`: `renew`, `suspend`,
+/// `resume`, `revoke`), with the reason.
+#[utoipa::path(post, path = "/api/v1/licences/{office}/{action}", tag = "licensing",
+    params(("office" = String, Path), ("action" = String, Path)), request_body = ReasonBody,
+    responses((status = 200, body = Object), (status = 409, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+pub async fn change_licence(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((office, action)): Path<(String, String)>,
+    ApiJson(body): ApiJson<ReasonBody>,
+) -> Result<Json<LicenceView>, ApiError> {
+    let principal = signed_in(&caller)?;
+    let action = licensing::committee_action(&action)?;
+    Ok(Json(
+        licensing::change_licence(&state.app, principal, &caller.meta, &office, action, &body.reason).await?,
+    ))
 }

@@ -331,17 +331,6 @@ pub async fn sandbox_refund(
     Ok(StatusCode::NO_CONTENT)
 }
 
-fn pdf(file_name: String, body: Vec<u8>) -> Response {
-    (
-        [
-            (axum::http::header::CONTENT_TYPE, "application/pdf".to_string()),
-            (axum::http::header::CONTENT_DISPOSITION, format!("inline; filename=\"{file_name}\"")),
-        ],
-        body,
-    )
-        .into_response()
-}
-
 /// The invoice as a PDF: every line with its formula, inputs and arithmetic.
 pub async fn invoice_pdf(
     State(state): State<AppState>,
@@ -349,7 +338,7 @@ pub async fn invoice_pdf(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let body = daftar_app::documents::invoice_pdf(&state.app, &id).await.map_err(|e| PageError(e, p.lang))?;
-    Ok(pdf(format!("invoice-{id}.pdf"), body))
+    Ok(crate::pages::pdf(format!("invoice-{id}.pdf"), body))
 }
 
 /// The receipt as a PDF with the QR code of its verification page.
@@ -360,5 +349,5 @@ pub async fn receipt_pdf(
 ) -> Result<Response, PageError> {
     let body =
         daftar_app::documents::receipt_pdf(&state.app, &code).await.map_err(|e| PageError(e, p.lang))?;
-    Ok(pdf(format!("receipt-{code}.pdf"), body))
+    Ok(crate::pages::pdf(format!("receipt-{code}.pdf"), body))
 }

@@ -10,6 +10,7 @@ pub mod invoices;
 pub mod licensing;
 pub mod outbox;
 pub mod plan;
+pub mod registration;
 pub mod sign_in;
 pub mod tariffs;
 
@@ -34,4 +35,16 @@ pub async fn switch_language(
     let lang = Lang::from_code(&code).unwrap_or_default();
     let cookie = format!("{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax", lang.code());
     ([(header::SET_COOKIE, cookie)], Redirect::to(&safe_next(back.back.as_deref()))).into_response()
+}
+
+/// A PDF shown in the browser, saved under `file_name`.
+pub(crate) fn pdf(file_name: String, body: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (header::CONTENT_DISPOSITION, format!("inline; filename=\"{file_name}\"")),
+        ],
+        body,
+    )
+        .into_response()
 }

@@ -3,14 +3,16 @@
 //! licences for the selected with their offices and sites, the equipment checklist, experts, and
 //! opening an office. The rules are the licensing crate's; this module stores and authorises.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use daftar_licensing::{
     self as lic, Application, BoardVote, CallRules, ExamResult, ExpertCandidate, Licence, OfficeCode,
     Placement, Ranking, Selection, Vote,
 };
 use daftar_store::StoreError;
-use daftar_store::licensing::{self as store, ApplicationRow, CallRow, EquipmentRow, SelectionRow};
+use daftar_store::licensing::{
+    self as store, ApplicationFileRow, ApplicationRow, CallRow, EquipmentRow, SelectionRow,
+};
 use daftar_store::orgs::{self, NewOffice};
 use daftar_types::{JalaliDate, Lang, NationalId, Timestamp};
 use rust_decimal::Decimal;
@@ -21,6 +23,15 @@ use crate::audit::{By, entry};
 use crate::authz::{Permission, Principal, Role, require};
 use crate::error::{AppError, AppResult, FieldError, Message};
 use crate::{App, RequestMeta};
+
+mod files;
+mod licences;
+
+pub use files::{FILE_LIMIT, PHOTOS, Upload, certificate_slot, photo_slot};
+
+pub use licences::{
+    LicenceView, change_licence, committee_action, licence, licence_pdf, licences, office_may_act,
+};
 
 fn invalid(field: &'static str, label: (&str, &str), fa: String, en: String) -> AppError {
     AppError::invalid(FieldError::new(field, Message::new(label.0, label.1), Message::new(fa, en)))
@@ -82,12 +93,23 @@ pub async fn publish_call(app: &App, by: By<'_>, meta: &RequestMeta, source: &st
     Ok(rules.code)
 }
 
+fn rules_of(row: &CallRow) -> AppResult<CallRules> {
+    CallRules::from_toml(&row.source).map_err(|e| {
+        conflict("فراخوان ذخیره‌شده خوانا نیست.", &format!("The stored call cannot be read: {e}"))
+    })
+}
+
 /// A call with its rules.
 pub async fn call(app: &App, code: &str) -> AppResult<(CallRow, CallRules)> {
     let row = store::call(app.store().pool(), code).await?.ok_or(AppError::NotFound)?;
-    let rules = CallRules::from_toml(&row.source).map_err(|e| {
-        conflict("فراخوان ذخیره‌شده خوانا نیست.", &format!("The stored call cannot be read: {e}"))
-    })?;
+    let rules = rules_of(&row)?;
+    Ok((row, rules))
+}
+
+/// A call by its row id, with its rules.
+async fn call_by_id(app: &App, id: i64) -> AppResult<(CallRow, CallRules)> {
+    let row = store::call_by_id(app.store().pool(), id).await?.ok_or(AppError::NotFound)?;
+    let rules = rules_of(&row)?;
     Ok((row, rules))
 }
 
@@ -95,8 +117,35 @@ pub async fn calls(app: &App) -> AppResult<Vec<CallRow>> {
     Ok(store::calls(app.store().pool()).await?)
 }
 
+/// The caller's application to a call as they left it, to resume the form.
+#[derive(Debug, Clone)]
+pub struct MyApplication {
+    pub national_id: NationalId,
+    pub submitted: bool,
+    pub application: Option<Application>,
+    /// The registration page's fields as last saved.
+    pub form: Option<BTreeMap<String, String>>,
+    /// The files attached so far, by slot.
+    pub files: Vec<ApplicationFileRow>,
+}
+
+pub async fn my_application(app: &App, principal: &Principal, call_code: &str) -> AppResult<MyApplication> {
+    let national_id = applicant_national_id(app, principal).await?;
+    let (call, _) = call(app, call_code).await?;
+    let pool = app.store().pool();
+    let row = store::application(pool, call.id, national_id.as_str()).await?;
+    let form = store::form(pool, call.id, national_id.as_str()).await?;
+    Ok(MyApplication {
+        files: store::application_files(pool, call.id, national_id.as_str()).await?,
+        form: form.map(|f| stored(&f)).transpose()?,
+        submitted: row.as_ref().is_some_and(|r| r.status == "submitted"),
+        application: row.map(|r| stored(&r.data)).transpose()?,
+        national_id,
+    })
+}
+
 /// The applicant's own national ID: an application is made by the citizen it names.
-async fn citizen_national_id(app: &App, principal: &Principal) -> AppResult<NationalId> {
+pub async fn applicant_national_id(app: &App, principal: &Principal) -> AppResult<NationalId> {
     if !principal.has_role(&[Role::Citizen]) {
         return Err(AppError::Forbidden);
     }
@@ -114,19 +163,42 @@ pub struct Saved {
     pub receipt_code: Option<String>,
 }
 
+/// What a save carries.
+#[derive(Debug, Clone, Default)]
+pub struct Draft {
+    /// The application as data, once the form is complete; a submission needs it.
+    pub application: Option<Application>,
+    /// The registration page's fields as typed, kept even while incomplete so the page resumes
+    /// exactly; the API sends none.
+    pub form: Option<BTreeMap<String, String>>,
+    /// Certificates and photos; each replaces what its slot held, the others stay.
+    pub uploads: Vec<Upload>,
+}
+
+impl Draft {
+    pub fn of(application: Application) -> Draft {
+        Draft { application: Some(application), ..Draft::default() }
+    }
+}
+
 /// Saves an application as a draft (resumable until the window closes) or submits it (final,
-/// with a receipt). The window is checked on the server, against its own clock.
+/// with a receipt), with its files; a submission needs the certificate of every declaration made
+/// and, with premises, a photo. The window is checked on the server, against its own clock.
+/// A refused save writes nothing, so what was saved before is kept.
 pub async fn save_application(
     app: &App,
     principal: &Principal,
     meta: &RequestMeta,
     call_code: &str,
-    mut application: Application,
+    draft: Draft,
     submit: bool,
 ) -> AppResult<Saved> {
-    let national_id = citizen_national_id(app, principal).await?;
+    let national_id = applicant_national_id(app, principal).await?;
     let (call, rules) = call(app, call_code).await?;
-    if application.applicant.national_id != national_id {
+    let files = files::check(&rules, draft.uploads)?;
+    if let Some(application) = &draft.application
+        && application.applicant.national_id != national_id
+    {
         return Err(invalid(
             "applicant.national_id",
             ("کد ملی متقاضی", "Applicant's national ID"),
@@ -139,32 +211,72 @@ pub async fn save_application(
     {
         return Err(conflict("مهلت ثبت‌نام در این فراخوان نیست.", "Registration for this call is not open."));
     }
-    application.submitted_at = Timestamp::from_unix(now);
-    let data = to_json(&application);
-    let id = national_id.as_str();
-    let mut tx = app.store().begin_write().await?;
-    if !store::save_draft(tx.conn(), call.id, id, principal.user_id, &data, now).await? {
-        tx.rollback().await?;
-        return Err(conflict(
-            "این درخواست پیش‌تر ثبت نهایی شده است.",
-            "This application was already submitted.",
-        ));
+    if let (Some(application), true) = (&draft.application, submit) {
+        let mut attached: BTreeSet<String> =
+            store::application_files(app.store().pool(), call.id, national_id.as_str())
+                .await?
+                .into_iter()
+                .map(|f| f.slot)
+                .collect();
+        attached.extend(files.iter().map(|f| f.slot.clone()));
+        let missing = files::missing(application, &attached);
+        if !missing.is_empty() {
+            return Err(AppError::Invalid(missing));
+        }
     }
-    let receipt_code = if submit {
-        let code = hex::encode(crate::random_bytes::<8>()).to_uppercase();
-        store::submit(tx.conn(), call.id, id, &data, &code, now).await?;
-        Some(code)
-    } else {
-        None
+    let data = match (draft.application, submit) {
+        (Some(mut application), _) => {
+            application.submitted_at = Timestamp::from_unix(now);
+            Some(to_json(&application))
+        }
+        (None, false) => None,
+        (None, true) => {
+            return Err(conflict("فرم هنوز کامل نیست.", "The form is not complete yet."));
+        }
+    };
+    let id = national_id.as_str();
+    let already =
+        || conflict("این درخواست پیش‌تر ثبت نهایی شده است.", "This application was already submitted.");
+    let mut tx = app.store().begin_write().await?;
+    let saved = match &data {
+        Some(data) => store::save_draft(tx.conn(), call.id, id, principal.user_id, data, now).await?,
+        None => store::application(tx.conn(), call.id, id).await?.is_none_or(|a| a.status == "draft"),
+    };
+    if !saved {
+        tx.rollback().await?;
+        return Err(already());
+    }
+    if let Some(form) = &draft.form {
+        store::save_form(tx.conn(), call.id, id, &to_json(form), now).await?;
+    }
+    for file in &files {
+        daftar_store::blobs::put(tx.conn(), &file.sha256, &file.bytes).await?;
+        let attached = ApplicationFileRow {
+            slot: file.slot.clone(),
+            sha256: file.sha256.clone(),
+            file_name: file.file_name.clone(),
+            content_type: file.content_type.to_string(),
+            size: i64::try_from(file.bytes.len()).unwrap_or(i64::MAX),
+        };
+        store::put_application_file(tx.conn(), call.id, id, &attached).await?;
+    }
+    let receipt_code = match (&data, submit) {
+        (Some(data), true) => {
+            let code = hex::encode(crate::random_bytes::<8>()).to_uppercase();
+            store::submit(tx.conn(), call.id, id, data, &code, now).await?;
+            Some(code)
+        }
+        _ => None,
     };
     let action = if submit { "licensing.application_submitted" } else { "licensing.application_saved" };
+    let files: Vec<[&String; 2]> = files.iter().map(|f| [&f.slot, &f.sha256]).collect();
     tx.audit(entry(
         app,
         By::Principal(principal),
         meta,
         action,
         ("application", format!("{call_code}:{id}")),
-        json!({ "receipt": receipt_code }),
+        json!({ "receipt": receipt_code, "complete": data.is_some(), "files": files }),
     ));
     app.commit(tx).await?;
     Ok(Saved { status: if submit { "submitted" } else { "draft" }, receipt_code })
@@ -224,7 +336,65 @@ pub async fn import_exam(
     Ok(rows.len())
 }
 
-/// A board member's vote on an applicant (the board path); each member votes once.
+/// Seats a board member for a call: seat numbers run from 1 to the call's board size, each seat
+/// and each member once. The seat is the member's number on every ballot, so the tally (and the
+/// digest of the inputs) does not depend on who voted first.
+pub async fn seat_board_member(
+    app: &App,
+    principal: &Principal,
+    meta: &RequestMeta,
+    call_code: &str,
+    seat: u8,
+    username: &str,
+) -> AppResult<()> {
+    require(principal, Permission::ManageLicensing)?;
+    let (call, rules) = call(app, call_code).await?;
+    if seat == 0 || seat > rules.board.members {
+        return Err(invalid(
+            "seat",
+            ("شمارهٔ کرسی", "Seat"),
+            format!(
+                "باید از ۱ تا {} باشد.",
+                daftar_types::digits::to_persian(&rules.board.members.to_string())
+            ),
+            format!("must be from 1 to {}.", rules.board.members),
+        ));
+    }
+    let pool = app.store().pool();
+    let not_a_member = || {
+        invalid(
+            "username",
+            ("نام کاربری", "Username"),
+            "حساب عضو هیئت با این نام کاربری نیست.".into(),
+            "names no board member's account.".into(),
+        )
+    };
+    let user = daftar_store::users::find_by_username(pool, username).await?.ok_or_else(not_a_member)?;
+    let is_member =
+        orgs::memberships_of(pool, user.id).await?.iter().any(|m| m.role == Role::BoardMember.code());
+    if !is_member {
+        return Err(not_a_member());
+    }
+    let mut tx = app.store().begin_write().await?;
+    once(store::insert_seat(tx.conn(), call.id, i64::from(seat), user.id).await, || {
+        conflict(
+            "این کرسی یا این عضو پیش‌تر در هیئت نشسته است.",
+            "This seat or this member is already seated.",
+        )
+    })?;
+    tx.audit(entry(
+        app,
+        By::Principal(principal),
+        meta,
+        "licensing.board_seated",
+        ("call", call_code.to_string()),
+        json!({ "seat": seat, "member": user.id }),
+    ));
+    Ok(app.commit(tx).await?)
+}
+
+/// A seated board member's vote on a submitted applicant (the board path); each member votes
+/// once on each applicant.
 pub async fn vote(
     app: &App,
     principal: &Principal,
@@ -241,6 +411,23 @@ pub async fn vote(
             ("رأی", "Vote"),
             "موافق، مخالف یا ممتنع.".into(),
             "approve, reject or abstain.".into(),
+        ));
+    }
+    let pool = app.store().pool();
+    if !store::seats(pool, call.id).await?.iter().any(|(_, member)| *member == principal.user_id) {
+        return Err(conflict(
+            "شما در هیئت این فراخوان کرسی ندارید.",
+            "You have no seat on this call's board.",
+        ));
+    }
+    let submitted =
+        store::application(pool, call.id, applicant).await?.is_some_and(|a| a.status == "submitted");
+    if !submitted {
+        return Err(invalid(
+            "applicant",
+            ("متقاضی", "Applicant"),
+            "درخواست ثبت‌نهایی‌شده‌ای با این کد ملی در این فراخوان نیست.".into(),
+            "has no submitted application in this call.".into(),
         ));
     }
     let mut tx = app.store().begin_write().await?;
@@ -283,15 +470,13 @@ async fn inputs(app: &App, call: &CallRow, rules: CallRules) -> AppResult<Inputs
             })
         })
         .collect();
-    // Board members are numbered by account, in a fixed order, so the ballots are reproducible.
-    let raw = store::votes(pool, call.id).await?;
-    let mut members: Vec<i64> = raw.iter().map(|(_, m, _)| *m).collect();
-    members.sort_unstable();
-    members.dedup();
-    let votes = raw
+    // A member's number on the ballots is their seat, fixed before anyone votes.
+    let seats = store::seats(pool, call.id).await?;
+    let votes = store::votes(pool, call.id)
+        .await?
         .iter()
         .filter_map(|(id, member, vote)| {
-            let number = u8::try_from(members.iter().position(|m| m == member)? + 1).ok()?;
+            let number = u8::try_from(seats.iter().find(|(_, m)| m == member)?.0).ok()?;
             let vote = match vote.as_str() {
                 "approve" => Vote::Approve,
                 "reject" => Vote::Reject,
@@ -317,11 +502,13 @@ fn compute(inputs: &Inputs) -> AppResult<(Ranking, Selection)> {
 /// twice: the second transaction fails and changes nothing.
 pub async fn run_selection(
     app: &App,
-    principal: &Principal,
+    by: By<'_>,
     meta: &RequestMeta,
     call_code: &str,
 ) -> AppResult<SelectionRow> {
-    require(principal, Permission::ManageLicensing)?;
+    if let By::Principal(p) = by {
+        require(p, Permission::ManageLicensing)?;
+    }
     let (call, rules) = call(app, call_code).await?;
     if app.now() < rules.window.closes_at().unix() {
         return Err(conflict("ثبت‌نام هنوز باز است.", "Registration is still open."));
@@ -349,7 +536,7 @@ pub async fn run_selection(
     }
     tx.audit(entry(
         app,
-        By::Principal(principal),
+        by,
         meta,
         "licensing.selected",
         ("call", call_code.to_string()),
@@ -447,6 +634,9 @@ pub struct ApplicantResult {
     pub points: u32,
     pub points_lines: Vec<String>,
     pub rank: Option<u32>,
+    /// How the rank was reached (the final score's arithmetic), or why there is none (failed
+    /// conditions, absence from the exam, the board's tally); once the selection is made.
+    pub explanation: Option<String>,
     pub selected: bool,
     pub site: Option<String>,
     pub inputs_digest: Option<String>,
@@ -458,7 +648,7 @@ pub async fn my_result(
     call_code: &str,
     lang: Lang,
 ) -> AppResult<ApplicantResult> {
-    let national_id = citizen_national_id(app, principal).await?;
+    let national_id = applicant_national_id(app, principal).await?;
     let (call, rules) = call(app, call_code).await?;
     let pool = app.store().pool();
     let row = store::application(pool, call.id, national_id.as_str()).await?.ok_or(AppError::NotFound)?;
@@ -477,6 +667,12 @@ pub async fn my_result(
         None => None,
     };
     let pick = store::selected(pool, call.id).await?.into_iter().find(|(n, _, _)| n == national_id.as_str());
+    let explanation = match &selection {
+        Some(on_record) => {
+            explain(app, &call, rules.clone(), &national_id, &on_record.inputs_digest, lang).await?
+        }
+        None => None,
+    };
     Ok(ApplicantResult {
         status: row.status,
         receipt_code: row.receipt_code,
@@ -489,10 +685,32 @@ pub async fn my_result(
         points: points.total,
         points_lines: points.lines.iter().map(|l| l.message(lang)).collect(),
         rank,
+        explanation,
         selected: pick.is_some(),
         site: pick.and_then(|(_, _, site)| site),
         inputs_digest: selection.map(|s| s.inputs_digest),
     })
+}
+
+/// The explanation of one applicant's place, recomputed from the stored inputs; given only when
+/// they still digest to the selection on record, so it explains that selection and no other.
+async fn explain(
+    app: &App,
+    call: &CallRow,
+    rules: CallRules,
+    national_id: &NationalId,
+    digest_on_record: &str,
+    lang: Lang,
+) -> AppResult<Option<String>> {
+    let inputs = inputs(app, call, rules).await?;
+    let (ranking, _) = compute(&inputs)?;
+    if ranking.inputs_digest != digest_on_record {
+        return Ok(None);
+    }
+    if let Some(ranked) = ranking.ranked.iter().find(|r| &r.national_id == national_id) {
+        return Ok(Some(ranked.message(&inputs.rules.selection, lang)));
+    }
+    Ok(ranking.not_ranked.iter().find(|r| &r.national_id == national_id).map(|r| r.reason.message(lang)))
 }
 
 /// The district an office is in, created the first time a call names it.
@@ -771,7 +989,13 @@ pub async fn open_office(
     if let Some(row) = store::licence_of_office(tx.conn(), office.id).await? {
         let mut licence: Licence = stored(&row.data)?;
         licence.activate(today(app)).map_err(|e| conflict(&e.message(Lang::Fa), &e.message(Lang::En)))?;
-        store::update_licence(tx.conn(), row.id, &to_json(&licence)).await?;
+        if !store::replace_licence(tx.conn(), row.id, &row.data, &to_json(&licence)).await? {
+            tx.rollback().await?;
+            return Err(conflict(
+                "مجوز هم‌زمان تغییر کرد؛ دوباره امتحان کنید.",
+                "The licence changed meanwhile; try again.",
+            ));
+        }
     }
     tx.audit(entry(
         app,
