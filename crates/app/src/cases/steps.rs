@@ -103,6 +103,7 @@ pub async fn act(
     let seen = store::case_by_tracking(app.store().pool(), tracking, "").await?.ok_or(AppError::NotFound)?;
     let definition = catalog::definition_of(app, seen.service_id).await?;
     let roles = workflow_roles(app, principal, &seen, &definition).await?;
+    super::check_office_licence(app, principal, seen.office_id).await?;
     let national_id = national_id_of(app, principal.user_id).await?;
     let mut tx = app.store().begin_write().await?;
     let lock = app.store().for_update();
