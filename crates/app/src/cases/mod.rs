@@ -25,8 +25,8 @@ use serde_json::json;
 
 pub use catalog::{ServiceSummary, publish_service, service_catalog, service_definition};
 pub use facts::CaseFacts;
-pub use files::{document_bytes, upload_document};
 pub(crate) use files::{clean_name, sniff};
+pub use files::{document_bytes, upload_document};
 pub use follow::{
     ComplaintView, answer_complaint, escalate_overdue, file_complaint, open_complaints, run_sla_worker,
 };
