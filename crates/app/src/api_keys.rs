@@ -39,8 +39,16 @@ pub async fn issue(
     Ok(format!("dk_{prefix}_{secret}"))
 }
 
+/// An agency signed in with one of its keys.
+#[derive(Debug, Clone)]
+pub struct KeyHolder {
+    /// Which key was used: an agency's keys are separate callers (idempotency keys, say).
+    pub key_id: i64,
+    pub principal: Principal,
+}
+
 /// The agency behind a key, if the key is genuine and not revoked.
-pub async fn authenticate(app: &App, key: &str) -> AppResult<Option<Principal>> {
+pub async fn authenticate(app: &App, key: &str) -> AppResult<Option<KeyHolder>> {
     let Some((prefix, secret)) = key.strip_prefix("dk_").and_then(|rest| rest.split_once('_')) else {
         return Ok(None);
     };
@@ -55,7 +63,7 @@ pub async fn authenticate(app: &App, key: &str) -> AppResult<Option<Principal>> 
     else {
         return Ok(None);
     };
-    Ok(Some(Principal {
+    let principal = Principal {
         user_id: user.id,
         kind: user.kind,
         display_name: user.display_name,
@@ -63,5 +71,6 @@ pub async fn authenticate(app: &App, key: &str) -> AppResult<Option<Principal>> 
         membership_id: None,
         office_id: None,
         district_id: None,
-    }))
+    };
+    Ok(Some(KeyHolder { key_id: row.id, principal }))
 }

@@ -171,6 +171,8 @@ pub enum Permission {
     HandleCases,
     /// Answer the public's complaints about cases.
     AnswerComplaints,
+    /// Subscribe agencies' endpoints to case events, list and end subscriptions.
+    ManageWebhooks,
 }
 
 impl Permission {
@@ -197,6 +199,8 @@ impl Permission {
                 Role::Agency,
             ],
             Permission::AnswerComplaints => &[Role::Supervisor],
+            // Agency accounts carry no agency code to scope their own subscriptions by.
+            Permission::ManageWebhooks => &[Role::Admin],
         }
     }
 }
@@ -276,6 +280,9 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/users", Access::Permitted(Permission::ManageUsers)),
     ("POST", "/api/v1/users", Access::Permitted(Permission::ManageUsers)),
     ("GET", "/api/v1/audit/checkpoints", Access::Permitted(Permission::ReadAudit)),
+    ("POST", "/api/v1/webhooks", Access::Permitted(Permission::ManageWebhooks)),
+    ("GET", "/api/v1/webhooks", Access::Permitted(Permission::ManageWebhooks)),
+    ("DELETE", "/api/v1/webhooks/{id}", Access::Permitted(Permission::ManageWebhooks)),
     // The detailed plan is public: anyone may learn what may be built where.
     ("GET", "/api/v1/parcels/at", Access::Public),
     ("GET", "/api/v1/parcels/{parcel_key}", Access::Public),

@@ -17,6 +17,7 @@ pub mod documents;
 pub mod error;
 pub mod fees;
 pub mod gateway;
+pub mod idempotency;
 pub mod keys;
 pub mod licensing;
 pub mod money;
@@ -24,6 +25,7 @@ pub mod outbox;
 pub mod passwords;
 pub mod plan;
 pub mod users;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -55,6 +57,8 @@ struct Inner {
     plan: plan::PlanCache,
     gateway: Option<Arc<dyn gateway::Gateway>>,
     services: ServiceCache,
+    /// The client for outgoing calls (webhook deliveries), sharing connections between them.
+    http: reqwest::Client,
 }
 
 impl App {
@@ -77,6 +81,7 @@ impl App {
                 plan: plan::PlanCache::default(),
                 gateway: None,
                 services: ServiceCache::default(),
+                http: reqwest::Client::new(),
             }),
         }
     }
@@ -119,6 +124,10 @@ impl App {
         &self.inner.services
     }
 
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.inner.http
+    }
+
     pub(crate) fn sms(&self) -> &dyn outbox::SmsSender {
         self.inner.sms.as_ref()
     }
@@ -141,13 +150,15 @@ impl App {
     }
 
     /// Starts the background workers of this process: the audit sequencer, the outbox
-    /// worker and session cleanup. Several processes may run them against one database.
+    /// worker, session cleanup and the sweep of expired idempotency keys. Several processes may
+    /// run them against one database.
     pub fn spawn_workers(&self) -> Vec<tokio::task::JoinHandle<()>> {
         vec![
             tokio::spawn(audit::run_sequencer(self.clone())),
             tokio::spawn(outbox::run_worker(self.clone())),
             tokio::spawn(auth::run_session_cleanup(self.clone())),
             tokio::spawn(cases::run_sla_worker(self.clone())),
+            tokio::spawn(idempotency::run_sweeper(self.clone())),
         ]
     }
 }

@@ -47,10 +47,20 @@ pub fn backoff_s(attempts: i64) -> i64 {
     (5_i64 << exponent).min(3600)
 }
 
-async fn deliver(app: &App, message: &OutboxRow) -> Result<(), String> {
+/// Why a delivery failed, and whether trying again may help.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Failure {
+    /// Retried with backoff, up to [`MAX_ATTEMPTS`].
+    Transient(String),
+    /// Given up at once: no attempt can succeed.
+    Permanent(String),
+}
+
+async fn deliver(app: &App, message: &OutboxRow) -> Result<(), Failure> {
     match message.channel.as_str() {
-        "sms" => app.sms().send(&message.recipient, &message.body).await,
-        other => Err(format!("no provider for channel {other}")),
+        "sms" => app.sms().send(&message.recipient, &message.body).await.map_err(Failure::Transient),
+        crate::webhooks::CHANNEL => crate::webhooks::deliver(app, message).await,
+        other => Err(Failure::Permanent(format!("no provider for channel {other}"))),
     }
 }
 
@@ -60,9 +70,12 @@ pub async fn deliver_due(app: &App) -> daftar_store::Result<usize> {
     for message in &due {
         match deliver(app, message).await {
             Ok(()) => store_outbox::mark_delivered(app.store(), message.id, app.now()).await?,
-            Err(error) => {
-                let retry_at =
-                    (message.attempts < MAX_ATTEMPTS).then(|| app.now() + backoff_s(message.attempts));
+            Err(failure) => {
+                let (error, retryable) = match failure {
+                    Failure::Transient(error) => (error, message.attempts < MAX_ATTEMPTS),
+                    Failure::Permanent(error) => (error, false),
+                };
+                let retry_at = retryable.then(|| app.now() + backoff_s(message.attempts));
                 tracing::warn!(id = message.id, attempts = message.attempts, %error, "delivery failed");
                 store_outbox::mark_failed(app.store(), message.id, &error, retry_at).await?;
             }

@@ -828,10 +828,21 @@ async fn a_building_permit_runs_from_opening_to_the_completion_certificate() {
     let h = harness().await;
     let c = crew(&h).await;
     let m = RequestMeta::default();
+    let admin = staff(&h, "admin").await;
+    let hook = daftar_app::webhooks::NewWebhook {
+        agency: "fire_department".into(),
+        url: "http://127.0.0.1:9/hooks".into(),
+        events: vec!["case.inquiry_opened".into()],
+    };
+    daftar_app::webhooks::subscribe(&h.app, &admin, &hook, &m).await.unwrap();
     let case = to_review(&h, &c).await;
     let case = step(&h, &c.expert, &case, "accept_drawings", Default::default(), None).await.unwrap();
     assert_eq!(case.state, "inquiries");
     assert_eq!(case.inquiries.len(), 1, "the fire inquiry the sheet asked for");
+    let queued = daftar_store::outbox::recent(h.app.store().pool(), 50).await.unwrap();
+    let events: Vec<_> = queued.iter().filter(|q| q.channel == "webhook").collect();
+    assert_eq!(events.len(), 1, "the fire department hears of its inquiry, and of nothing else");
+    assert!(events[0].body.contains(&case.tracking_code) && events[0].body.contains("fire_inquiry"));
 
     // The fire department answers through its agency account.
     let agency = daftar_store::users::find_by_username(h.app.store().pool(), "fire-department")
@@ -1285,4 +1296,207 @@ async fn a_returned_case_comes_back_and_a_rejected_one_ends() {
     assert_eq!((case.state.as_str(), case.terminal), ("rejected", true));
     let late = cases::upload_document(&h.app, &c.expert, &m, &case.tracking_code, "deed", "d.pdf", PDF).await;
     assert!(matches!(late, Err(AppError::Conflict(_))), "a closed case takes no documents");
+/// One request a webhook receiver got.
+struct Delivery {
+    headers: axum::http::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Delivery {
+    fn header(&self, name: &str) -> &str {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default()
+    }
+}
+
+/// A webhook endpoint on a loopback port that records every request and answers 500 to the
+/// first `failures` of them, 204 afterwards.
+struct Receiver {
+    url: String,
+    deliveries: Arc<std::sync::Mutex<Vec<Delivery>>>,
+}
+
+async fn receiver(failures: usize) -> Receiver {
+    use axum::http::StatusCode;
+    let deliveries = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let remaining_failures = Arc::new(AtomicUsize::new(failures));
+    let recorded = deliveries.clone();
+    let endpoint =
+        axum::routing::post(move |headers: axum::http::HeaderMap, body: axum::body::Bytes| async move {
+            recorded.lock().unwrap().push(Delivery { headers, body: body.to_vec() });
+            let failing = remaining_failures
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok();
+            if failing { StatusCode::INTERNAL_SERVER_ERROR } else { StatusCode::NO_CONTENT }
+        });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, axum::Router::new().route("/hook", endpoint)).await });
+    Receiver { url, deliveries }
+}
+
+async fn signed_in_admin(app: &App) -> daftar_app::Principal {
+    add_admin(app).await;
+    let signed_in =
+        auth::sign_in_staff(app, "root-admin", "kooh-e damavand barfi ast", &meta("p")).await.unwrap();
+    principal(app, signed_in.token.as_str()).await
+}
+
+async fn subscribe(
+    app: &App,
+    admin: &daftar_app::Principal,
+    agency: &str,
+    url: &str,
+    events: &[&str],
+) -> String {
+    let form = daftar_app::webhooks::NewWebhook {
+        agency: agency.into(),
+        url: url.into(),
+        events: events.iter().map(|e| e.to_string()).collect(),
+    };
+    let created = daftar_app::webhooks::subscribe(app, admin, &form, &meta("p")).await.unwrap();
+    created.secret.expose().to_string()
+}
+
+/// A business transaction that queues `event` for the fire department; returns how many
+/// deliveries it queued.
+async fn case_event(app: &App, event: &str) -> usize {
+    let mut tx = app.store().begin_write().await.unwrap();
+    let payload = serde_json::json!({ "case": "BP-1405-0001", "state": "opened" });
+    let queued = daftar_app::webhooks::enqueue(&mut tx, app, "fire", event, &payload).await.unwrap();
+    tx.audit(daftar_app::audit::entry(
+        app,
+        By::System("test"),
+        &RequestMeta::default(),
+        event,
+        ("case", "BP-1405-0001".into()),
+        payload,
+    ));
+    tx.commit().await.unwrap();
+    queued
+}
+
+/// The signature a receiver expects, computed from the secret as an agency would.
+fn expected_signature(secret: &str, delivery: &Delivery) -> String {
+    use hmac::{KeyInit, Mac};
+    let mut mac = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{}.", delivery.header("x-daftar-timestamp")).as_bytes());
+    mac.update(&delivery.body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+#[tokio::test]
+async fn a_webhook_is_delivered_signed_and_only_for_subscribed_events() {
+    let h = harness().await;
+    let admin = signed_in_admin(&h.app).await;
+    let receiver = receiver(0).await;
+    let secret = subscribe(&h.app, &admin, "fire", &receiver.url, &["case.opened"]).await;
+    subscribe(&h.app, &admin, "police", &receiver.url, &["*"]).await;
+
+    assert_eq!(case_event(&h.app, "case.opened").await, 1);
+    assert_eq!(case_event(&h.app, "case.closed").await, 0, "the fire department did not ask for it");
+    assert_eq!(daftar_app::outbox::deliver_due(&h.app).await.unwrap(), 1);
+
+    let deliveries = std::mem::take(&mut *receiver.deliveries.lock().unwrap());
+    assert_eq!(deliveries.len(), 1);
+    let delivery = &deliveries[0];
+    assert_eq!(delivery.header("x-daftar-event"), "case.opened");
+    assert_eq!(delivery.header("x-daftar-timestamp"), START.to_string());
+    assert_eq!(delivery.header("content-type"), "application/json");
+    assert_eq!(delivery.header("x-daftar-signature"), expected_signature(&secret, delivery));
+    let body: serde_json::Value = serde_json::from_slice(&delivery.body).unwrap();
+    assert_eq!(body["event"], "case.opened");
+    assert_eq!(body["agency"], "fire");
+    assert_eq!(body["data"]["case"], "BP-1405-0001");
+
+    let id: i64 = delivery.header("x-daftar-delivery").parse().unwrap();
+    let row = daftar_store::outbox::get(h.app.store().pool(), id).await.unwrap().unwrap();
+    assert_eq!((row.channel.as_str(), row.status.as_str()), ("webhook", "delivered"));
+    assert!(
+        !row.body.contains(&secret) && !format!("{row:?}").contains(&secret),
+        "the secret stays out of the outbox"
+    );
+}
+
+#[tokio::test]
+async fn a_failing_receiver_is_retried_with_backoff_and_an_ended_subscription_is_given_up() {
+    let h = harness().await;
+    let admin = signed_in_admin(&h.app).await;
+    let receiver = receiver(2).await;
+    let secret = subscribe(&h.app, &admin, "fire", &receiver.url, &["*"]).await;
+    assert_eq!(case_event(&h.app, "case.opened").await, 1);
+    let outbox = || async { daftar_store::outbox::recent(h.app.store().pool(), 1).await.unwrap().remove(0) };
+
+    assert_eq!(daftar_app::outbox::deliver_due(&h.app).await.unwrap(), 1);
+    let row = outbox().await;
+    assert_eq!((row.status.as_str(), row.attempts), ("pending", 1));
+    assert!(row.last_error.as_deref().unwrap_or_default().contains("500"), "{:?}", row.last_error);
+    assert_eq!(row.next_attempt_at, START + daftar_app::outbox::backoff_s(1));
+    assert_eq!(daftar_app::outbox::deliver_due(&h.app).await.unwrap(), 0, "not before its backoff");
+
+    h.clock.advance(daftar_app::outbox::backoff_s(1));
+    daftar_app::outbox::deliver_due(&h.app).await.unwrap();
+    assert_eq!(outbox().await.attempts, 2);
+    h.clock.advance(daftar_app::outbox::backoff_s(2));
+    daftar_app::outbox::deliver_due(&h.app).await.unwrap();
+    let row = outbox().await;
+    assert_eq!((row.status.as_str(), row.attempts), ("delivered", 3));
+    {
+        let deliveries = receiver.deliveries.lock().unwrap();
+        assert_eq!(deliveries.len(), 3);
+        for delivery in deliveries.iter() {
+            assert_eq!(
+                delivery.header("x-daftar-delivery"),
+                row.id.to_string(),
+                "one delivery id for every try"
+            );
+            assert_eq!(delivery.header("x-daftar-signature"), expected_signature(&secret, delivery));
+        }
+        assert_ne!(deliveries[0].header("x-daftar-timestamp"), deliveries[2].header("x-daftar-timestamp"));
+    }
+
+    // A delivery whose subscription has ended is given up without calling anyone.
+    assert_eq!(case_event(&h.app, "case.opened").await, 1);
+    let views = daftar_app::webhooks::list(&h.app, &admin).await.unwrap();
+    daftar_app::webhooks::unsubscribe(&h.app, &admin, views[0].id, &meta("p")).await.unwrap();
+    daftar_app::outbox::deliver_due(&h.app).await.unwrap();
+    let row = outbox().await;
+    assert_eq!((row.status.as_str(), row.attempts), ("failed", 1));
+    assert_eq!(receiver.deliveries.lock().unwrap().len(), 3);
+    let none = daftar_app::webhooks::list(&h.app, &admin).await.unwrap();
+    assert!(none.is_empty());
+    assert_eq!(case_event(&h.app, "case.opened").await, 0, "nothing is queued for an ended subscription");
+}
+
+#[tokio::test]
+async fn idempotency_keys_expire_after_a_day_and_abandoned_claims_are_taken_over() {
+    use daftar_app::idempotency::{self, StoredResponse};
+    let h = harness().await;
+    let first = idempotency::request_digest("POST", "/api/v1/users", b"{\"a\":1}");
+    let other = idempotency::request_digest("POST", "/api/v1/users", b"{\"a\":2}");
+    let response =
+        StoredResponse { status: 201, content_type: Some("application/json".into()), body: b"{}".to_vec() };
+
+    assert_eq!(idempotency::begin(&h.app, "user:1", "k1", &first).await.unwrap(), None);
+    idempotency::finish(&h.app, "user:1", "k1", &response).await.unwrap();
+    assert_eq!(idempotency::begin(&h.app, "user:1", "k1", &first).await.unwrap(), Some(response.clone()));
+    assert!(matches!(idempotency::begin(&h.app, "user:1", "k1", &other).await, Err(AppError::Invalid(_))));
+    assert_eq!(
+        idempotency::begin(&h.app, "user:2", "k1", &other).await.unwrap(),
+        None,
+        "another caller's key"
+    );
+
+    // A claim whose request never finished blocks the key only until it is plainly abandoned.
+    assert_eq!(idempotency::begin(&h.app, "user:1", "k2", &first).await.unwrap(), None);
+    assert!(matches!(idempotency::begin(&h.app, "user:1", "k2", &first).await, Err(AppError::Conflict(_))));
+    h.clock.advance(idempotency::ABANDONED_AFTER_S);
+    assert_eq!(idempotency::begin(&h.app, "user:1", "k2", &first).await.unwrap(), None, "taken over");
+
+    h.clock.advance(idempotency::KEY_TTL_S);
+    assert_eq!(idempotency::sweep(&h.app).await.unwrap(), 3, "every key is a day old");
+    assert_eq!(
+        idempotency::begin(&h.app, "user:1", "k1", &other).await.unwrap(),
+        None,
+        "the key is free again"
+    );
 }

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod blobs;
 pub mod cases;
 pub mod fees;
+pub mod idempotency;
 pub mod licensing;
 pub mod money;
 pub mod orgs;
@@ -23,6 +24,7 @@ pub mod sandbox;
 pub mod scratch;
 pub mod sessions;
 pub mod users;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;

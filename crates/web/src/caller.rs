@@ -25,6 +25,8 @@ pub struct Caller {
     pub state: CallerState,
     /// The session cookie's token, when the caller has a live session.
     pub session_token: Option<String>,
+    /// The agency's API key, when the caller signed in with one.
+    pub api_key_id: Option<i64>,
     pub meta: RequestMeta,
 }
 
@@ -84,13 +86,18 @@ pub async fn identify(State(state): State<AppState>, mut request: Request, next:
         request.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip().to_string());
     let request_id = headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_string);
     let meta = RequestMeta { peer, request_id };
-    let mut caller = Caller { lang, state: CallerState::Anonymous, session_token: None, meta };
+    let mut caller =
+        Caller { lang, state: CallerState::Anonymous, session_token: None, api_key_id: None, meta };
 
     // Static files need no caller: spare the database the session look-ups of every asset.
     let resolved = if request.uri().path().starts_with("/static/") {
         Ok(None)
     } else if let Some(key) = bearer(headers) {
-        api_keys::authenticate(&state.app, key).await.map(|p| p.map(CallerState::SignedIn))
+        let found = api_keys::authenticate(&state.app, key).await;
+        if let Ok(Some(holder)) = &found {
+            caller.api_key_id = Some(holder.key_id);
+        }
+        found.map(|h| h.map(|h| CallerState::SignedIn(h.principal)))
     } else if let Some(token) = cookie(headers, SESSION_COOKIE).map(str::to_string) {
         let found = auth::session(&state.app, &token).await;
         if matches!(found, Ok(Some(_))) {

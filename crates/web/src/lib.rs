@@ -6,6 +6,7 @@ pub mod api;
 mod caller;
 mod error;
 mod i18n;
+mod idempotency;
 mod pages;
 mod routes;
 mod security;

@@ -20,7 +20,7 @@ use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::{AppState, api, caller, pages, security, static_files};
+use crate::{AppState, api, caller, idempotency, pages, security, static_files};
 
 /// The largest request body accepted at all (drawings); axum's extractors hold forms and JSON to
 /// their own default of 2 MiB.
@@ -142,6 +142,9 @@ fn table() -> Vec<RouteDef> {
         r("GET", "/api/v1/users", api::users::list),
         r("POST", "/api/v1/users", api::users::create),
         r("GET", "/api/v1/audit/checkpoints", api::system::checkpoints),
+        r("POST", "/api/v1/webhooks", api::webhooks::subscribe),
+        r("GET", "/api/v1/webhooks", api::webhooks::list),
+        r("DELETE", "/api/v1/webhooks/{id}", api::webhooks::unsubscribe),
         r("GET", "/api/v1/parcels/at", api::plan::parcel_at),
         r("GET", "/api/v1/parcels/{parcel_key}", api::plan::parcel),
         r("GET", "/api/v1/parcels/{parcel_key}/instruction-sheet", api::plan::instruction_sheet),
@@ -212,7 +215,12 @@ impl MakeRequestId for RequestIds {
 pub fn router(state: AppState) -> Router {
     let mut router = Router::new();
     for def in table() {
-        router = router.route(def.path, def.router);
+        let method_router = if def.method == "POST" && def.path.starts_with("/api/v1/") {
+            def.router.layer(from_fn_with_state(state.clone(), idempotency::guard))
+        } else {
+            def.router
+        };
+        router = router.route(def.path, method_router);
     }
     let router = router
         .merge(SwaggerUi::new("/api/v1/docs").url("/api/v1/openapi.json", api::ApiDoc::openapi()))

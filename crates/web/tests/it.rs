@@ -1902,3 +1902,241 @@ async fn a_building_permit_journey_over_http_from_opening_to_the_completion_cert
     assert_eq!(verified["kind"], "completion_certificate");
     assert_eq!(verified["signature_valid"], true);
 }
+
+/// A new staff account's form, as the administrator posts it.
+fn staff_form(username: &str) -> serde_json::Value {
+    serde_json::json!({
+        "username": username,
+        "display_name": "کارشناس آزمون",
+        "password": "kooh-e damavand barfi ast",
+        "role": "office_expert",
+        "office": "OF-1001",
+    })
+}
+
+fn replayed(response: &reqwest::Response) -> bool {
+    response.headers().get("idempotent-replayed").is_some_and(|v| v == "true")
+}
+
+#[tokio::test]
+async fn an_idempotency_key_replays_the_first_response_and_refuses_another_request() {
+    let s = start(test_config()).await;
+    let admin = s.sign_in_staff("admin").await;
+    let create = |body: serde_json::Value, key: &str| {
+        s.post("/api/v1/users").header(COOKIE, &admin).header("Idempotency-Key", key).json(&body)
+    };
+
+    let first = create(staff_form("idem.first"), "create-idem-first").send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::CREATED);
+    assert!(!replayed(&first));
+    let first_type = first.headers()[CONTENT_TYPE].clone();
+    let first_body = first.bytes().await.unwrap();
+
+    let again = create(staff_form("idem.first"), "create-idem-first").send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::CREATED, "the retry is answered, not refused as a duplicate");
+    assert!(replayed(&again));
+    assert_eq!(again.headers()[CONTENT_TYPE], first_type);
+    assert_eq!(again.bytes().await.unwrap(), first_body, "byte for byte");
+
+    // Without the header the same request runs again, as it always has.
+    let plain =
+        s.post("/api/v1/users").header(COOKIE, &admin).json(&staff_form("idem.first")).send().await.unwrap();
+    assert_eq!(plain.status(), StatusCode::UNPROCESSABLE_ENTITY, "the username is taken");
+    assert!(!replayed(&plain));
+
+    // The same key with another body, or on another path, is refused naming the header.
+    for response in [
+        create(staff_form("idem.other"), "create-idem-first").send().await.unwrap(),
+        s.post("/api/v1/plan-check")
+            .header(COOKIE, &admin)
+            .header("Idempotency-Key", "create-idem-first")
+            .json(&serde_json::json!({ "parcel_key": "no-such" }))
+            .send()
+            .await
+            .unwrap(),
+    ] {
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["error"], "invalid");
+        assert_eq!(body["fields"][0]["field"], "Idempotency-Key");
+        assert!(body["message_fa"].as_str().unwrap().contains("Idempotency-Key"), "{body}");
+        assert!(body["fields"][0]["message_en"].as_str().unwrap().contains("different request"), "{body}");
+    }
+
+    // Keys are the caller's own: an agency key using the same key runs its request.
+    let agency = s
+        .client
+        .post(s.url("/api/v1/plan-check"))
+        .bearer_auth(&s.agency_key)
+        .header("Idempotency-Key", "create-idem-first")
+        .json(
+            &serde_json::json!({ "parcel_key": "no-such", "design": { "levels": [], "parking_spaces": 0 } }),
+        )
+        .send()
+        .await
+        .unwrap();
+    let body: serde_json::Value = agency.json().await.unwrap();
+    assert_ne!(body["fields"][0]["field"], "Idempotency-Key", "{body}");
+
+    // A GET ignores the header.
+    let me =
+        s.get_as("/api/v1/me", &admin).header("Idempotency-Key", "create-idem-first").send().await.unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+    assert!(!replayed(&me));
+
+    for bad in ["two words", "", &"k".repeat(256), "کلید"] {
+        let response = s
+            .post("/api/v1/users")
+            .header(COOKIE, &admin)
+            .header("Idempotency-Key", reqwest::header::HeaderValue::from_bytes(bad.as_bytes()).unwrap())
+            .json(&staff_form("idem.bad"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "key {bad:?}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["fields"][0]["field"], "Idempotency-Key");
+    }
+    let users: serde_json::Value =
+        s.get_as("/api/v1/users?q=idem", &admin).send().await.unwrap().json().await.unwrap();
+    assert_eq!(users.as_array().unwrap().len(), 1, "only the first request created an account: {users}");
+}
+
+#[tokio::test]
+async fn concurrent_requests_with_one_key_run_once() {
+    let s = start(test_config()).await;
+    let admin = s.sign_in_staff("admin").await;
+    let requests: Vec<_> = (0..8)
+        .map(|_| {
+            let request = s
+                .post("/api/v1/users")
+                .header(COOKIE, &admin)
+                .header("Idempotency-Key", "one-account-please")
+                .json(&staff_form("idem.race"));
+            tokio::spawn(request.send())
+        })
+        .collect();
+    let mut ran = 0;
+    let mut bodies = Vec::new();
+    for request in requests {
+        let response = request.await.unwrap().unwrap();
+        match (response.status(), replayed(&response)) {
+            (StatusCode::CREATED, false) => ran += 1,
+            (StatusCode::CREATED, true) | (StatusCode::CONFLICT, false) => {}
+            (status, replay) => panic!("unexpected {status} (replayed: {replay})"),
+        }
+        if response.status() == StatusCode::CREATED {
+            bodies.push(response.bytes().await.unwrap());
+        } else {
+            let body: serde_json::Value = response.json().await.unwrap();
+            assert!(body["message_en"].as_str().unwrap().contains("Idempotency-Key"), "{body}");
+        }
+    }
+    assert_eq!(ran, 1, "exactly one request ran");
+    assert!(bodies.windows(2).all(|pair| pair[0] == pair[1]), "every replay is the first response");
+}
+
+#[tokio::test]
+async fn a_server_error_frees_the_key_for_a_retry() {
+    let s = start(test_config()).await;
+    let admin = s.sign_in_staff("admin").await;
+    let create = || {
+        s.post("/api/v1/users")
+            .header(COOKIE, &admin)
+            .header("Idempotency-Key", "retry-after-failure")
+            .json(&staff_form("idem.retry"))
+    };
+    // Every business write commits its audit row: without the table, the write fails.
+    let pool = s.app.store().pool();
+    sqlx::raw_sql("ALTER TABLE audit_log RENAME TO audit_log_away").execute(pool).await.unwrap();
+    let failed = create().send().await.unwrap();
+    sqlx::raw_sql("ALTER TABLE audit_log_away RENAME TO audit_log").execute(pool).await.unwrap();
+    assert_eq!(failed.status(), StatusCode::INTERNAL_SERVER_ERROR);
+
+    let retried = create().send().await.unwrap();
+    assert_eq!(retried.status(), StatusCode::CREATED, "the failure was not kept; the retry ran");
+    assert!(!replayed(&retried));
+    assert!(replayed(&create().send().await.unwrap()), "the success is kept");
+}
+
+#[tokio::test]
+async fn the_administrator_manages_webhook_subscriptions() {
+    let s = start(test_config()).await;
+    let admin = s.sign_in_staff("admin").await;
+    let subscribe = |body: serde_json::Value| s.post("/api/v1/webhooks").header(COOKIE, &admin).json(&body);
+
+    let bad = subscribe(
+        serde_json::json!({ "agency": "Fire Dept", "url": "ftp://fire.example.ir/", "events": [] }),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: serde_json::Value = bad.json().await.unwrap();
+    let fields: Vec<_> = body["fields"].as_array().unwrap().iter().map(|f| f["field"].clone()).collect();
+    assert_eq!(fields, ["agency", "url", "events"], "{body}");
+    let relative = subscribe(serde_json::json!({ "agency": "fire", "url": "/hooks", "events": ["*"] }));
+    assert_eq!(relative.send().await.unwrap().status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let created = subscribe(serde_json::json!({
+        "agency": "fire",
+        "url": "https://fire.example.ir/hooks/daftar",
+        "events": ["case.opened", "case.closed"],
+    }))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let created: serde_json::Value = created.json().await.unwrap();
+    assert!(created["secret"].as_str().unwrap().starts_with("whsec_"));
+    assert_eq!(created["events"], serde_json::json!(["case.opened", "case.closed"]));
+
+    let listed: serde_json::Value =
+        s.get_as("/api/v1/webhooks", &admin).send().await.unwrap().json().await.unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["url"], "https://fire.example.ir/hooks/daftar");
+    assert!(listed[0].get("secret").is_none(), "the secret is shown once");
+
+    let agency = s
+        .client
+        .post(s.url("/api/v1/webhooks"))
+        .bearer_auth(&s.agency_key)
+        .json(&serde_json::json!({ "agency": "fire", "url": "https://x.example/", "events": ["*"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(agency.status(), StatusCode::FORBIDDEN);
+
+    let path = format!("/api/v1/webhooks/{}", created["id"]);
+    let delete = || s.client.delete(s.url(&path)).header(COOKIE, &admin).header(ORIGIN, s.base.clone());
+    assert_eq!(delete().send().await.unwrap().status(), StatusCode::NO_CONTENT);
+    assert_eq!(delete().send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    let listed: serde_json::Value =
+        s.get_as("/api/v1/webhooks", &admin).send().await.unwrap().json().await.unwrap();
+    assert!(listed.as_array().unwrap().is_empty());
+    let actions: Vec<String> =
+        daftar_store::audit::recent(s.app.store(), 10).await.unwrap().into_iter().map(|r| r.action).collect();
+    assert!(
+        actions.contains(&"webhook.subscribed".to_string())
+            && actions.contains(&"webhook.unsubscribed".to_string())
+    );
+}
+
+#[tokio::test]
+async fn post_operations_document_the_idempotency_key_header() {
+    let s = start(test_config()).await;
+    let doc: serde_json::Value =
+        s.client.get(s.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let users = &doc["paths"]["/api/v1/users"];
+    let names = |operation: &serde_json::Value| -> Vec<String> {
+        operation["parameters"]
+            .as_array()
+            .map(|ps| ps.iter().map(|p| p["name"].as_str().unwrap().to_string()).collect())
+            .unwrap_or_default()
+    };
+    assert!(names(&users["post"]).contains(&"Idempotency-Key".to_string()));
+    assert!(!names(&users["get"]).contains(&"Idempotency-Key".to_string()));
+    let header =
+        users["post"]["parameters"].as_array().unwrap().iter().find(|p| p["name"] == "Idempotency-Key");
+    assert_eq!(header.unwrap()["in"], "header");
+}

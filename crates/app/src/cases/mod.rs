@@ -346,6 +346,8 @@ pub async fn open_case(
         ("case", tracking.clone()),
         json!({ "service": [service.code, service.version], "office": office.code, "parcel": parcel_key }),
     ));
+    let event = json!({ "tracking_code": tracking, "service": service.code, "state": state, "parcel_key": parcel_key });
+    crate::webhooks::enqueue(&mut tx, app, &definition.agency.code, "case.opened", &event).await?;
     app.commit(tx).await?;
     view(app, principal, &tracking).await
 }

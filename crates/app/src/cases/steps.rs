@@ -589,6 +589,43 @@ pub(crate) async fn persist(
         ("case", case.tracking_code.clone()),
         json!({ "steps": steps, "version": outcome.version }),
     ));
+    notify_agencies(app, tx, case, definition, outcome).await
+}
+
+/// Tells the service's agency of every step, and each inquiry's agency of the inquiry opened for
+/// it, through their webhooks: queued in this transaction, delivered after it by the outbox.
+async fn notify_agencies(
+    app: &App,
+    tx: &mut WriteTx,
+    case: &CaseRow,
+    definition: &ServiceDefinition,
+    outcome: &Outcome,
+) -> AppResult<()> {
+    let steps: Vec<_> = outcome
+        .steps
+        .iter()
+        .map(|s| json!({ "action": s.action, "from": s.from, "to": s.to, "automatic": s.automatic }))
+        .collect();
+    let payload = json!({
+        "tracking_code": case.tracking_code,
+        "service": definition.code,
+        "service_version": definition.version,
+        "state": outcome.state,
+        "version": outcome.version,
+        "steps": steps,
+    });
+    crate::webhooks::enqueue(tx, app, &definition.agency.code, "case.step", &payload).await?;
+    for code in &outcome.subtasks_to_open {
+        if let Some(subtask) = definition.workflow.subtasks().iter().find(|t| &t.code == code) {
+            let inquiry = json!({
+                "tracking_code": case.tracking_code,
+                "service": definition.code,
+                "inquiry": code,
+                "parcel_key": case.parcel_key,
+            });
+            crate::webhooks::enqueue(tx, app, &subtask.agency.code, "case.inquiry_opened", &inquiry).await?;
+        }
+    }
     Ok(())
 }
 

@@ -9,11 +9,15 @@ pub mod payments;
 pub mod plan;
 pub mod system;
 pub mod users;
+pub mod webhooks;
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
 use daftar_app::{AppError, FieldError, Message};
 use serde::de::DeserializeOwned;
+use utoipa::openapi::Required;
+use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -73,6 +77,38 @@ impl Modify for Security {
                     .build(),
             ),
         );
+    }
+}
+
+/// Documents the optional `Idempotency-Key` header on every POST operation.
+struct IdempotencyKeyHeader;
+
+impl Modify for IdempotencyKeyHeader {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let schema = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(255))
+            .pattern(Some("^[\\x21-\\x7E]+$"));
+        let parameter = ParameterBuilder::new()
+            .name(daftar_app::idempotency::HEADER)
+            .parameter_in(ParameterIn::Header)
+            .required(Required::False)
+            .description(Some(
+                "Makes a retried POST run once, for a signed-in caller (each user and each agency \
+                 key has its own keys). The same key with the same method, path and body within \
+                 24 hours answers the first response byte for byte, marked `Idempotent-Replayed: \
+                 true`; with a different request it is refused (422); while the first request is \
+                 still running, 409. A server error frees the key. 1 to 255 visible ASCII \
+                 characters, otherwise 400.",
+            ))
+            .schema(Some(schema))
+            .build();
+        for item in openapi.paths.paths.values_mut() {
+            if let Some(operation) = item.post.as_mut() {
+                operation.parameters.get_or_insert_with(Vec::new).push(parameter.clone().into());
+            }
+        }
     }
 }
 
@@ -142,8 +178,11 @@ impl Modify for Security {
         cases::answer,
         cases::verify,
         cases::verify_pdf,
+        webhooks::subscribe,
+        webhooks::list,
+        webhooks::unsubscribe,
     ),
-    modifiers(&Security),
+    modifiers(&Security, &IdempotencyKeyHeader),
     tags(
         (name = "auth", description = "Signing in and out"),
         (name = "users", description = "Accounts and roles"),
@@ -151,6 +190,7 @@ impl Modify for Security {
         (name = "payments", description = "Invoices, receipts, finance reports and payment gateways' signed callbacks"),
         (name = "licensing", description = "Licensing calls: registration, exam and board, selection, licences, experts, opening offices"),
         (name = "cases", description = "The service catalog and cases: opening, steps under the case's version, documents, inquiries, tracking, complaints, and verifying issued permits and certificates"),
+        (name = "webhooks", description = "Agencies' endpoints for case events: signed (HMAC-SHA256) deliveries, retried with backoff"),
         (name = "plan", description = "The detailed plan: parcels, instruction sheets, plan checks (coordinates: projected metres, EPSG:32639 in the demo city)"),
     )
 )]
