@@ -1296,6 +1296,8 @@ async fn a_returned_case_comes_back_and_a_rejected_one_ends() {
     assert_eq!((case.state.as_str(), case.terminal), ("rejected", true));
     let late = cases::upload_document(&h.app, &c.expert, &m, &case.tracking_code, "deed", "d.pdf", PDF).await;
     assert!(matches!(late, Err(AppError::Conflict(_))), "a closed case takes no documents");
+}
+
 /// One request a webhook receiver got.
 struct Delivery {
     headers: axum::http::HeaderMap,
