@@ -1302,6 +1302,13 @@ async fn licence_lifecycle(s: &Server, committee: &str, office: &str, clock: &dy
     let suspended: serde_json::Value = suspended.json().await.unwrap();
     assert_eq!(suspended["status"], "suspended");
     assert!(!office_may_act(s, office, clock).await, "a suspended licence's office may not act");
+    let citizen = s.sign_in_citizen("0076229645", "09121234567").await;
+    let open =
+        serde_json::json!({ "service": "building_permit", "office": office, "form": {}, "owners": [] });
+    let refused = s.post_json("/api/v1/cases", &citizen, &open).await;
+    assert_eq!(refused.status(), StatusCode::CONFLICT, "no case opens at a suspended office");
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert!(body["message_fa"].as_str().unwrap().contains("معلق"), "{body}");
     let public =
         s.client.get(s.url(&format!("/licences/{office}"))).send().await.unwrap().text().await.unwrap();
     assert!(
@@ -1312,6 +1319,12 @@ async fn licence_lifecycle(s: &Server, committee: &str, office: &str, clock: &dy
 
     assert_eq!(change("resume", "رسیدگی به شکایت تمام شد").await.unwrap().status(), StatusCode::OK);
     assert!(office_may_act(s, office, clock).await);
+    let reopened = s.post_json("/api/v1/cases", &citizen, &open).await;
+    assert_eq!(
+        reopened.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "once resumed only the empty form is refused"
+    );
     let renewed: serde_json::Value = change("renew", "درخواست دارنده").await.unwrap().json().await.unwrap();
     let expiry =
         |v: &serde_json::Value| daftar_types::JalaliDate::parse(v["expires_on"].as_str().unwrap()).unwrap();

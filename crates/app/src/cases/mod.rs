@@ -71,6 +71,9 @@ pub(crate) async fn workflow_roles(
 ) -> AppResult<Vec<&'static str>> {
     let role = principal.role.ok_or(AppError::Forbidden)?;
     let same_office = principal.office_id == Some(case.office_id);
+    if same_office && role.scope() == crate::authz::ScopeKind::Office {
+        check_office_may_act(app, case.office_id).await?;
+    }
     let same_district = principal.district_id == Some(case.district_id);
     let roles: &[&str] = match role {
         Role::Citizen if is_party(app, principal, case).await? => &["citizen"],
@@ -231,13 +234,21 @@ async fn opening_office(app: &App, principal: &Principal, requested: Option<&str
     let office = office.ok_or_else(|| {
         field("office", "دفتر خدمات", "Office", "چنین دفتری نیست.".into(), "no such office.".into())
     })?;
-    if office.status != "open" {
-        return Err(AppError::Conflict(Message::new(
-            "این دفتر هنوز یا دیگر باز نیست.",
-            "This office is not open.",
-        )));
-    }
+    check_office_may_act(app, office.id).await?;
     Ok(office)
+}
+
+/// Refuses when the office may not act today: not open, or its licence suspended, revoked or
+/// expired.
+async fn check_office_may_act(app: &App, office_id: i64) -> AppResult<()> {
+    let mut conn = app.store().pool().acquire().await.map_err(daftar_store::StoreError::from)?;
+    if crate::licensing::office_may_act(&mut conn, office_id, tehran_day(app.now())).await? {
+        return Ok(());
+    }
+    Err(AppError::Conflict(Message::new(
+        "این دفتر باز نیست یا پروانه‌اش معلق، لغو یا منقضی شده است؛ نمی‌تواند اقدام کند.",
+        "This office is not open, or its licence is suspended, revoked or expired; it cannot act.",
+    )))
 }
 
 /// Where the case's parcel is: from the form's parcel key, checked against the detailed plan,

@@ -4,12 +4,12 @@
 
 use daftar_documents::{self as docs, Approver, LicenceDocument, Person, Seal};
 use daftar_licensing::{Application, CallRules, Licence, LicenceAction, LicenceStatus, Location};
-use daftar_store::AnyConnection;
 use daftar_store::licensing::{self as store, LicenceEventRow, LicenceRow};
 use daftar_store::orgs::OfficeRow;
 use daftar_types::{JalaliDate, Lang, NationalId, Timestamp};
 use serde::Serialize;
 use serde_json::json;
+use sqlx::AnyConnection;
 
 use super::{call_by_id, conflict, invalid, office, stored, to_json, today};
 use crate::audit::{By, entry};
