@@ -91,24 +91,6 @@ pub(crate) async fn workflow_roles(
     Ok(roles.to_vec())
 }
 
-/// Refuses office staff of an office whose licence is suspended, revoked or expired.
-pub(crate) async fn check_office_licence(app: &App, principal: &Principal, office_id: i64) -> AppResult<()> {
-    let office_role =
-        principal.has_role(&[Role::OfficeLicenseHolder, Role::OfficeTechnicalManager, Role::OfficeExpert]);
-    if !office_role {
-        return Ok(());
-    }
-    let mut conn = app.store().pool().acquire().await.map_err(daftar_store::StoreError::from)?;
-    if crate::licensing::office_may_act(&mut conn, office_id, tehran_day(app.now())).await? {
-        Ok(())
-    } else {
-        Err(AppError::Conflict(Message::new(
-            "پروانهٔ این دفتر معلق، لغو یا منقضی شده است؛ دفتر نمی‌تواند بر پرونده‌ها اقدام کند.",
-            "This office's licence is suspended, revoked or expired; it may not act on cases.",
-        )))
-    }
-}
-
 /// An agency account's agency: its username, in the code form services use
 /// (`fire-department` → `fire_department`).
 pub(crate) async fn agency_code(app: &App, principal: &Principal) -> AppResult<Option<String>> {
@@ -294,7 +276,6 @@ pub async fn open_case(
 ) -> AppResult<CaseView> {
     let (service, definition) = catalog::in_force(app, &request.service).await?;
     let office = opening_office(app, principal, request.office.as_deref()).await?;
-    check_office_licence(app, principal, office.id).await?;
     let form = validate_form(&definition, &request.form).map_err(|errors| form_errors(&errors))?;
     let owners = check_owners(&request.owners)?;
     let (parcel_key, district_code) = locate(app, &request.form).await?;

