@@ -6,8 +6,8 @@
 //!
 //! - **http**: a real server on loopback; each client owns one building-permit case and posts
 //!   `return_documents` / `resubmit_documents` to `/api/v1/cases/{tracking}/actions` in turn,
-//!   each a committed transition (version check, the step, the audit row) answered with the
-//!   case as the office sees it;
+//!   each a committed transition (authorisation, version check, the step, the audit row),
+//!   answered with its new state and version (`Prefer: return=minimal`);
 //! - **raw**: per transition the case's row locked (PostgreSQL) or the write lock taken
 //!   (SQLite), the state and version updated, the step and the audit row inserted, in one
 //!   transaction: a plain sqlx loop on SQLite, `pgbench` with a custom script on PostgreSQL.
@@ -213,6 +213,7 @@ async fn run_http(base: &str, cookie: &str, cases: &[String], duration: Duration
                     .post(&url)
                     .header("cookie", cookie.clone())
                     .header("origin", origin.clone())
+                    .header("prefer", "return=minimal")
                     .json(&body)
                     .send()
             };

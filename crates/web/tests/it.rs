@@ -1842,7 +1842,20 @@ async fn a_building_permit_journey_over_http_from_opening_to_the_completion_cert
         "the office sees the next step"
     );
 
-    let case = expert.step(&case, "deliver_permit", serde_json::json!({})).await;
+    let brief = s
+        .post(&format!("/api/v1/cases/{tracking}/actions"))
+        .header(COOKIE, expert.cookie.clone())
+        .header("prefer", "return=minimal")
+        .json(&serde_json::json!({ "action": "deliver_permit", "version": case["version"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(brief.headers()["preference-applied"], "return=minimal");
+    let brief: serde_json::Value = brief.json().await.unwrap();
+    assert_eq!(brief["state"], "permit_delivered");
+    assert_eq!(brief["version"], case["version"].as_i64().unwrap() + 1);
+    assert!(brief.get("facts").is_none(), "the minimal answer is only where the case stands");
+    let case = expert.get(&format!("/api/v1/cases/{tracking}")).await;
     let case = citizen
         .step(&case, "start_works", serde_json::json!({ "supervisor": "مهندس کاوه شریفی، ۱-۲۳-۴۵۶۷" }))
         .await;

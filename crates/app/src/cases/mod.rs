@@ -32,7 +32,7 @@ pub use follow::{
 };
 pub use issue::{Verification, issued_pdf, verify_code, verify_pdf};
 pub(crate) use steps::invoice_settled;
-pub use steps::{ActInputs, ActRequest, act, answer_inquiry};
+pub use steps::{ActInputs, ActRequest, Stepped, act, act_brief, answer_inquiry};
 
 use crate::audit::{By, entry};
 use crate::authz::{Principal, Role};

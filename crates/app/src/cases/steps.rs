@@ -90,7 +90,17 @@ fn transition_error(error: &TransitionError) -> AppError {
     }
 }
 
-/// Takes a step on a case.
+/// Where a step left a case: what a client needs for its next request.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Stepped {
+    pub tracking_code: String,
+    pub state: String,
+    /// The case's new version: send it with the next action.
+    pub version: i64,
+    pub terminal: bool,
+}
+
+/// Takes a step on a case and answers with the case as the caller now sees it.
 pub async fn act(
     app: &App,
     principal: &Principal,
@@ -98,6 +108,18 @@ pub async fn act(
     tracking: &str,
     request: &ActRequest,
 ) -> AppResult<CaseView> {
+    act_brief(app, principal, meta, tracking, request).await?;
+    view(app, principal, tracking).await
+}
+
+/// Takes a step on a case and answers only with where it left the case.
+pub async fn act_brief(
+    app: &App,
+    principal: &Principal,
+    meta: &RequestMeta,
+    tracking: &str,
+    request: &ActRequest,
+) -> AppResult<Stepped> {
     // Who may act, and in which roles, is read before the write transaction: it depends on
     // nothing a step changes, and a transaction must not wait on a second connection.
     let seen = store::case_by_tracking(app.store().pool(), tracking, "").await?.ok_or(AppError::NotFound)?;
@@ -141,7 +163,12 @@ pub async fn act(
         .map_err(|e| transition_error(&e))?;
     persist(app, &mut tx, by, meta, &case, &definition, &outcome).await?;
     app.commit(tx).await?;
-    view(app, principal, tracking).await
+    Ok(Stepped {
+        tracking_code: case.tracking_code,
+        state: outcome.state,
+        version: i64::try_from(outcome.version).unwrap_or(i64::MAX),
+        terminal: outcome.terminal,
+    })
 }
 
 /// Lets a case take the automatic steps its facts now allow (after a payment, a waiver, an

@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use daftar_app::cases::{
     self, ActRequest, CaseView, ComplaintView, InboxRow, OpenCase, ServiceSummary, Verification,
@@ -90,17 +90,30 @@ pub async fn case(
 }
 
 /// Takes a step on the version of the case the caller saw; a stale or repeated request gets 409.
-#[utoipa::path(post, path = "/api/v1/cases/{tracking}/actions", tag = "cases", params(("tracking" = String, Path)),
+/// Answers with the case as the caller now sees it, or, with `Prefer: return=minimal`
+/// (RFC 7240), only with its new state and version.
+#[utoipa::path(post, path = "/api/v1/cases/{tracking}/actions", tag = "cases",
+    params(("tracking" = String, Path), ("Prefer" = Option<String>, Header, description = "`return=minimal` for only the new state and version")),
     request_body = ActRequest,
     responses((status = 200, body = CaseView), (status = 403, body = ApiErrorBody), (status = 409, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
 pub async fn act(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     Path(tracking): Path<String>,
     ApiJson(request): ApiJson<ActRequest>,
-) -> Result<Json<CaseView>, ApiError> {
+) -> Result<Response, ApiError> {
     let principal = signed_in(&caller)?;
-    Ok(Json(cases::act(&state.app, principal, &caller.meta, &tracking, &request).await?))
+    let minimal = headers
+        .get_all("prefer")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.split([',', ';']).any(|p| p.trim().eq_ignore_ascii_case("return=minimal")));
+    if minimal {
+        let stepped = cases::act_brief(&state.app, principal, &caller.meta, &tracking, &request).await?;
+        return Ok(([("preference-applied", "return=minimal")], Json(stepped)).into_response());
+    }
+    Ok(Json(cases::act(&state.app, principal, &caller.meta, &tracking, &request).await?).into_response())
 }
 
 fn upload_error(fa: &str, en: &str) -> AppError {
