@@ -1259,6 +1259,41 @@ async fn after_the_permit_an_agency_runs_its_own_service_and_an_unextended_permi
     let other = step(&h, &agency, &permit, "extend_permit", Default::default(), None).await;
     assert!(matches!(other, Err(AppError::Forbidden)), "an agency has no say in the municipality's service");
 
+    // A certificate of no violation while building: a visit finds a violation, the Article 100
+    // commission rules, a second visit finds none, and the certificate is sealed.
+    let form = [
+        ("permit_number", issued.number.as_str()),
+        ("owner_national_id", "0076229645"),
+        ("mobile", "09121234567"),
+        ("works_stage", "skeleton"),
+        ("purpose", "bank_loan"),
+    ];
+    let request = cases::OpenCase {
+        service: "no_violation_certificate".into(),
+        office: None,
+        form: form.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        owners: vec![cases::OwnerInput {
+            identifier: "0076229645".into(),
+            name: "پرویز کامرانی".into(),
+            share: "6".into(),
+        }],
+    };
+    let nv = cases::open_case(&h.app, &c.expert, &m, &request).await.unwrap();
+    let reviewer = staff(&h, "reviewer").await;
+    let nv =
+        step(&h, &c.holder, &nv, "schedule_site_visit", visit("expert", &tomorrow(&h)), None).await.unwrap();
+    let found = cases::ActInputs { violation: Some(true), ..inspection(true) };
+    let nv = step(&h, &c.expert, &nv, "report_site_visit", found, None).await.unwrap();
+    assert_eq!(nv.state, "article_100_commission", "a violation goes to the commission by itself");
+    let nv =
+        step(&h, &reviewer, &nv, "record_ruling", Default::default(), Some("جریمه پرداخت شد")).await.unwrap();
+    assert_eq!(nv.state, "site_visit_scheduled");
+    let nv = step(&h, &c.expert, &nv, "report_site_visit", inspection(true), None).await.unwrap();
+    let nv = step(&h, &reviewer, &nv, "issue_certificate", Default::default(), None).await.unwrap();
+    assert_eq!(nv.state, "certificate_issued");
+    let certificate = nv.issued.clone().unwrap();
+    assert_eq!(cases::verify_code(&h.app, &certificate.code).await.unwrap().kind, "no_violation_certificate");
+
     // Time passes beyond the extended deadline: the sweep lets the permit expire.
     h.clock.advance(4 * 365 * 24 * 3600);
     cases::escalate_overdue(&h.app).await.unwrap();

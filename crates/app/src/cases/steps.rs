@@ -665,7 +665,9 @@ async fn after_step(app: &App, tx: &mut WriteTx, case: &CaseRow, action: &str, t
             Ok(store::mark_delivered(tx.conn(), case.id, app.now()).await?)
         }
         ("extend_permit", _) => issue::extend(app, tx, case.id).await,
-        ("order_reinspection", _) => reinspect(app, tx, case.id).await,
+        // After a failed inspection, or the commission's ruling on a violation, the site is
+        // visited again.
+        ("order_reinspection" | "record_ruling", _) => reinspect(app, tx, case.id).await,
         _ => Ok(()),
     }
 }
