@@ -723,6 +723,20 @@ fn permit_request(owner: &str) -> cases::OpenCase {
     }
 }
 
+/// A request for a service about the permit, by its sole owner.
+fn sole_owner_request(service: &str, form: &[(&str, &str)]) -> cases::OpenCase {
+    cases::OpenCase {
+        service: service.into(),
+        office: None,
+        form: form.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        owners: vec![cases::OwnerInput {
+            identifier: "0076229645".into(),
+            name: "پرویز کامرانی".into(),
+            share: "6".into(),
+        }],
+    }
+}
+
 /// What an accepted two-storey design on the demo parcel looks like, from its sheet.
 async fn accepted_design(h: &Harness) -> daftar_zoning::check::Design {
     let sheet = daftar_app::plan::sheet(&h.app, PERMIT_PARCEL).await.unwrap();
@@ -910,16 +924,7 @@ async fn a_building_permit_runs_from_opening_to_the_completion_certificate() {
         ("floors", "2"),
         ("works_finished_on", "1405/08/20"),
     ];
-    let request = cases::OpenCase {
-        service: "completion_certificate".into(),
-        office: None,
-        form: form.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        owners: vec![cases::OwnerInput {
-            identifier: "0076229645".into(),
-            name: "پرویز کامرانی".into(),
-            share: "6".into(),
-        }],
-    };
+    let request = sole_owner_request("completion_certificate", &form);
     let completion = cases::open_case(&h.app, &c.expert, &m, &request).await.unwrap();
     assert_eq!(completion.parcel_key, PERMIT_PARCEL);
     for kind in ["as_built_drawings", "supervisor_final_report", "permit_copy"] {
@@ -1223,16 +1228,7 @@ async fn after_the_permit_an_agency_runs_its_own_service_and_an_unextended_permi
         ("floors", "2"),
         ("gross_area", "300"),
     ];
-    let request = cases::OpenCase {
-        service: "fire_safety_approval".into(),
-        office: None,
-        form: form.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        owners: vec![cases::OwnerInput {
-            identifier: "0076229645".into(),
-            name: "پرویز کامرانی".into(),
-            share: "6".into(),
-        }],
-    };
+    let request = sole_owner_request("fire_safety_approval", &form);
     let fire = cases::open_case(&h.app, &c.expert, &m, &request).await.unwrap();
     for kind in ["fire_safety_plan", "permit_copy"] {
         let _ = cases::upload_document(&h.app, &c.expert, &m, &fire.tracking_code, kind, "f.pdf", PDF).await;
@@ -1268,16 +1264,7 @@ async fn after_the_permit_an_agency_runs_its_own_service_and_an_unextended_permi
         ("works_stage", "skeleton"),
         ("purpose", "bank_loan"),
     ];
-    let request = cases::OpenCase {
-        service: "no_violation_certificate".into(),
-        office: None,
-        form: form.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        owners: vec![cases::OwnerInput {
-            identifier: "0076229645".into(),
-            name: "پرویز کامرانی".into(),
-            share: "6".into(),
-        }],
-    };
+    let request = sole_owner_request("no_violation_certificate", &form);
     let nv = cases::open_case(&h.app, &c.expert, &m, &request).await.unwrap();
     let reviewer = staff(&h, "reviewer").await;
     let nv =
