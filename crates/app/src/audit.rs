@@ -88,10 +88,12 @@ pub async fn run_sequencer(app: App) {
         )
         .await
         {
-            Ok(n) if n > 0 => continue,
+            Ok(n) if n >= chain::SEQUENCER_BATCH => continue,
             Ok(_) => {}
             Err(err) => tracing::warn!(error = %err, "audit sequencer failed; retrying"),
         }
+        // Commits during the gap leave the wake-up pending, so the next run follows at once.
+        tokio::time::sleep(Duration::from_millis(chain::SEQUENCER_GAP_MS)).await;
         let _ = tokio::time::timeout(
             Duration::from_millis(chain::SEQUENCER_PERIOD_MS),
             app.inner.audit_wake.notified(),

@@ -403,10 +403,11 @@ async fn sign_in_citizen(
 pub async fn session(app: &App, token: &str) -> AppResult<Option<SessionState>> {
     let hash = token_hash(token);
     let now = app.now();
-    let Some(row) = sessions::find(app.store().pool(), &hash).await? else {
+    let Some(holder) = sessions::find(app.store().pool(), &hash).await? else {
         return Ok(None);
     };
-    if !row.is_live(now) {
+    let row = &holder.session;
+    if !row.is_live(now) || !holder.is_active() {
         return Ok(None);
     }
     if now - row.last_seen_at > 60 {
@@ -414,29 +415,22 @@ pub async fn session(app: &App, token: &str) -> AppResult<Option<SessionState>> 
         sessions::touch(tx.conn(), &hash, now).await?;
         tx.commit().await?;
     }
-    let Some(user) = users::get(app.store().pool(), row.user_id).await?.filter(UserRow::is_active) else {
-        return Ok(None);
-    };
     if row.awaiting_totp() {
-        return Ok(Some(SessionState::AwaitingSecondFactor { user_id: user.id }));
+        return Ok(Some(SessionState::AwaitingSecondFactor { user_id: row.user_id }));
     }
-    let membership = match row.membership_id {
-        Some(id) => orgs::membership(app.store().pool(), id, user.id).await?,
-        None => None,
-    };
-    let role = match user.kind.as_str() {
+    let role = match holder.kind.as_str() {
         "citizen" => Some(Role::Citizen),
         "agency" => Some(Role::Agency),
-        _ => membership.as_ref().and_then(|m| Role::from_code(&m.role)),
+        _ => holder.role.as_deref().and_then(Role::from_code),
     };
     Ok(Some(SessionState::SignedIn(Principal {
-        user_id: user.id,
-        kind: user.kind.clone(),
-        display_name: user.display_name.clone(),
+        user_id: row.user_id,
+        kind: holder.kind.clone(),
+        display_name: holder.display_name.clone(),
         role,
-        membership_id: membership.as_ref().map(|m| m.id),
-        office_id: membership.as_ref().and_then(|m| m.office_id),
-        district_id: membership.as_ref().and_then(|m| m.district_id),
+        membership_id: holder.acting_membership_id,
+        office_id: holder.office_id,
+        district_id: holder.district_id,
     })))
 }
 

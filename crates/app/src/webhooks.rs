@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use base64::Engine;
 use daftar_store::WriteTx;
-use daftar_store::outbox::{self as store_outbox, NewMessage, OutboxRow};
-use daftar_store::webhooks::{self as store_webhooks, NewSubscription, SubscriptionRow};
+use daftar_store::outbox::OutboxRow;
+use daftar_store::webhooks::{self as store_webhooks, NewDelivery, NewSubscription, SubscriptionRow};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
@@ -237,10 +237,6 @@ pub async fn unsubscribe(app: &App, principal: &Principal, id: i64, meta: &Reque
     Ok(())
 }
 
-fn subscribes_to(row: &SubscriptionRow, event: &str) -> bool {
-    row.events == ALL_EVENTS || row.events.split(',').any(|e| e == event)
-}
-
 /// Queues `event` for every active subscription of `agency` that asked for it, in the caller's
 /// business transaction: the deliveries exist exactly when the change does. Returns how many
 /// were queued.
@@ -253,15 +249,9 @@ pub async fn enqueue(
 ) -> Result<usize, AppError> {
     let now = app.now();
     let body = json!({ "event": event, "agency": agency, "occurred_at": now, "data": payload }).to_string();
-    let subscriptions = store_webhooks::active_for_agency(tx.conn(), agency).await?;
-    let mut queued = 0;
-    for subscription in subscriptions.iter().filter(|s| subscribes_to(s, event)) {
-        let recipient = subscription.id.to_string();
-        let message = NewMessage { channel: CHANNEL, recipient: &recipient, subject: event, body: &body };
-        store_outbox::enqueue(tx.conn(), &message, now).await?;
-        queued += 1;
-    }
-    Ok(queued)
+    let delivery = NewDelivery { channel: CHANNEL, agency, event, body: &body };
+    let queued = store_webhooks::enqueue_deliveries(tx.conn(), &delivery, now).await?;
+    Ok(usize::try_from(queued).unwrap_or(usize::MAX))
 }
 
 /// Sends one queued delivery. A missing or ended subscription is given up at once; a receiver

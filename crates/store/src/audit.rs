@@ -5,8 +5,9 @@
 //! Transparency log integrating entries, takes the pending rows in small batches, gives each
 //! the next sequence number and a hash over its content and the previous record's hash, and
 //! from time to time signs a checkpoint (sequence number, chain hash, time) with the
-//! deployment's ed25519 key. The sequencer runs every [`SEQUENCER_PERIOD_MS`] ms and whenever
-//! a write commits, so a record is in the chain about a second after its transaction at most.
+//! deployment's ed25519 key. The sequencer runs every [`SEQUENCER_PERIOD_MS`] ms and soon after
+//! a write commits, but never twice within [`SEQUENCER_GAP_MS`] ms unless a backlog fills whole
+//! batches, so a record is in the chain well inside a second of its transaction.
 
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
@@ -17,8 +18,11 @@ use crate::{Result, Store};
 
 /// How often the sequencer looks for pending records when nothing wakes it.
 pub const SEQUENCER_PERIOD_MS: u64 = 250;
+/// The least time between two sequencer runs: under load one run chains the records of many
+/// transactions instead of taking the write lock once for each of them.
+pub const SEQUENCER_GAP_MS: u64 = 50;
 /// The most records one sequencer transaction takes.
-const BATCH: i64 = 500;
+pub const SEQUENCER_BATCH: usize = 500;
 /// Records linked per UPDATE statement (four parameters each, well inside both databases'
 /// parameter limits).
 const UPDATE_CHUNK: usize = 250;
@@ -209,8 +213,9 @@ pub async fn sequence_pending(
         tx.for_update()
     );
     let mut head: Head = sqlx::query_as(sqlx::AssertSqlSafe(head_sql)).fetch_one(tx.conn()).await?;
-    let pending_sql =
-        format!("SELECT {RECORD_COLUMNS} FROM audit_log WHERE seq IS NULL ORDER BY id LIMIT {BATCH}");
+    let pending_sql = format!(
+        "SELECT {RECORD_COLUMNS} FROM audit_log WHERE seq IS NULL ORDER BY id LIMIT {SEQUENCER_BATCH}"
+    );
     let pending: Vec<AuditRecord> =
         sqlx::query_as(sqlx::AssertSqlSafe(pending_sql)).fetch_all(tx.conn()).await?;
     let mut chained = Vec::with_capacity(pending.len());

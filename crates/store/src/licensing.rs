@@ -322,6 +322,20 @@ pub async fn all_licences<'e>(ex: impl Executor<'e, Database = Any>) -> Result<V
     .await?)
 }
 
+/// An office's status and its licence's data, if it has a licence, in one query: what every
+/// step on a case asks before the office may act.
+pub async fn office_standing<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    office_id: i64,
+) -> Result<Option<(String, Option<String>)>> {
+    Ok(sqlx::query_as(
+        "SELECT o.status, l.data FROM offices o LEFT JOIN licences l ON l.office_id = o.id WHERE o.id = $1",
+    )
+    .bind(office_id)
+    .fetch_optional(ex)
+    .await?)
+}
+
 pub async fn licence_of_office<'e>(
     ex: impl Executor<'e, Database = Any>,
     office_id: i64,

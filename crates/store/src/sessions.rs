@@ -56,10 +56,39 @@ pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &SessionRow)
     Ok(())
 }
 
-pub async fn find<'e>(ex: impl Executor<'e, Database = Any>, token_hash: &str) -> Result<Option<SessionRow>> {
+/// A live-or-not session with what every request needs of its holder, read in one query: the
+/// account, and the role and scope of the membership the session acts in (absent when that
+/// membership was since taken away).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionHolder {
+    #[sqlx(flatten)]
+    pub session: SessionRow,
+    pub kind: String,
+    pub display_name: String,
+    pub active: i64,
+    pub acting_membership_id: Option<i64>,
+    pub role: Option<String>,
+    pub office_id: Option<i64>,
+    pub district_id: Option<i64>,
+}
+
+impl SessionHolder {
+    pub fn is_active(&self) -> bool {
+        crate::flag(self.active)
+    }
+}
+
+pub async fn find<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    token_hash: &str,
+) -> Result<Option<SessionHolder>> {
     Ok(sqlx::query_as(
-        "SELECT token_hash, user_id, membership_id, awaiting_totp, created_at, last_seen_at, \
-         idle_timeout_s, expires_at FROM sessions WHERE token_hash = $1",
+        "SELECT s.token_hash, s.user_id, s.membership_id, s.awaiting_totp, s.created_at, s.last_seen_at, \
+         s.idle_timeout_s, s.expires_at, u.kind, u.display_name, u.active, m.id AS acting_membership_id, \
+         m.role, m.office_id, m.district_id \
+         FROM sessions s JOIN users u ON u.id = s.user_id \
+         LEFT JOIN memberships m ON m.id = s.membership_id AND m.user_id = s.user_id \
+         WHERE s.token_hash = $1",
     )
     .bind(token_hash.to_string())
     .fetch_optional(ex)

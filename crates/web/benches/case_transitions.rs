@@ -65,26 +65,40 @@ fn main() {
     println!();
     println!("case transitions over HTTP, {CLIENTS} clients, {seconds:.0} s each");
     println!(
-        "{:<9} {:>12} {:>12} {:>8} {:>10} {:>10}",
-        "backend", "http ops/s", "raw ops/s", "http/raw", "p50 ms", "p99 ms"
+        "{:<9} {:>12} {:>12} {:>8} {:>10} {:>10} {:>12} {:>12}",
+        "backend", "http ops/s", "raw ops/s", "http/raw", "p50 ms", "p99 ms", "http mean", "raw mean"
     );
     for row in rows {
         println!(
-            "{:<9} {:>12.0} {:>12.0} {:>7.0}% {:>10.1} {:>10.1}",
+            "{:<9} {:>12.0} {:>12.0} {:>7.0}% {:>10.1} {:>10.1} {:>12.1} {:>12.1}",
             row.backend.name(),
             row.http.ops_per_s,
-            row.raw,
-            100.0 * row.http.ops_per_s / row.raw.max(1.0),
+            row.raw.ops_per_s,
+            100.0 * row.http.ops_per_s / row.raw.ops_per_s.max(1.0),
             row.http.percentile(50.0).as_secs_f64() * 1000.0,
             row.http.percentile(99.0).as_secs_f64() * 1000.0,
+            row.http.mean_ms(),
+            row.raw.mean_ms,
         );
     }
+    // With every client waiting for its answer before it asks again, the mean latency is the
+    // clients over the rate (Little's law): below 50 ms takes more than CLIENTS / 0.05 s.
+    println!(
+        "(a closed loop of {CLIENTS} clients averages under 50 ms only above {:.0} ops/s)",
+        CLIENTS as f64 / 0.05
+    );
 }
 
 struct Row {
     backend: Backend,
     http: Measured,
-    raw: f64,
+    raw: Raw,
+}
+
+/// The bare database: transitions per second and their mean latency.
+struct Raw {
+    ops_per_s: f64,
+    mean_ms: f64,
 }
 
 struct Measured {
@@ -93,6 +107,11 @@ struct Measured {
 }
 
 impl Measured {
+    fn mean_ms(&self) -> f64 {
+        let total: Duration = self.latencies.iter().sum();
+        total.as_secs_f64() * 1000.0 / self.latencies.len().max(1) as f64
+    }
+
     fn percentile(&self, p: f64) -> Duration {
         let Some(last) = self.latencies.len().checked_sub(1) else { return Duration::ZERO };
         self.latencies[((p / 100.0 * last as f64).round() as usize).min(last)]
@@ -237,7 +256,7 @@ async fn run_http(base: &str, cookie: &str, cases: &[String], duration: Duration
     collect(tasks).await
 }
 
-async fn raw_sqlite(url: &str, ids: &[i64], duration: Duration) -> f64 {
+async fn raw_sqlite(url: &str, ids: &[i64], duration: Duration) -> Raw {
     let options = SqliteConnectOptions::from_str(url)
         .expect("a SQLite URL")
         .journal_mode(SqliteJournalMode::Wal)
@@ -284,10 +303,10 @@ async fn raw_sqlite(url: &str, ids: &[i64], duration: Duration) -> f64 {
     }
     let measured = collect(tasks).await;
     pool.close().await;
-    measured.ops_per_s
+    Raw { ops_per_s: measured.ops_per_s, mean_ms: measured.mean_ms() }
 }
 
-fn raw_pgbench(url: &str, ids: &[i64], duration: Duration) -> f64 {
+fn raw_pgbench(url: &str, ids: &[i64], duration: Duration) -> Raw {
     let (lo, hi) = (ids.iter().min().copied().unwrap_or(1), ids.iter().max().copied().unwrap_or(1));
     let script = format!(
         "\\set id random({lo}, {hi})\n\
@@ -314,9 +333,11 @@ fn raw_pgbench(url: &str, ids: &[i64], duration: Duration) -> f64 {
     let output = output.expect("pgbench runs (Debian package postgresql-client)");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "pgbench failed: {}\n{stdout}", String::from_utf8_lossy(&output.stderr));
-    stdout
-        .lines()
-        .filter(|line| line.starts_with("tps = "))
-        .find_map(|line| line.trim_start_matches("tps = ").split_whitespace().next()?.parse().ok())
-        .unwrap_or_else(|| panic!("no tps line in pgbench's output:\n{stdout}"))
+    let figure = |prefix: &str| -> f64 {
+        stdout
+            .lines()
+            .find_map(|line| line.strip_prefix(prefix)?.split_whitespace().next()?.parse().ok())
+            .unwrap_or_else(|| panic!("no `{prefix}` line in pgbench's output:\n{stdout}"))
+    };
+    Raw { ops_per_s: figure("tps = "), mean_ms: figure("latency average = ") }
 }

@@ -16,6 +16,7 @@
 //! - [`catalog`]: the published services ([`Catalog::demo`], [`Catalog::in_force`]).
 //! - [`definition`] and [`workflow`]: the service file and its checks.
 //! - [`engine`]: [`Workflow::fire`], [`Workflow::advance`], [`Workflow::available_actions`].
+//! - [`reads`]: what a step may consult ([`Workflow::reads`]), so the caller reads no more.
 //! - [`sla`]: deadlines and breaches in working days ([`deadline`], [`status`]).
 //! - [`form`]: checking an application form ([`validate_form`]).
 //! - [`documents`]: checking uploads ([`DocumentSpec::check`], [`ServiceDefinition::missing_documents`]).
@@ -27,6 +28,7 @@ pub mod engine;
 pub mod form;
 pub mod guard;
 pub mod names;
+pub mod reads;
 pub mod sla;
 pub mod workflow;
 
@@ -42,5 +44,6 @@ pub use engine::{
 pub use form::{FieldError, FieldProblem, FieldValue, ValidatedForm, validate_form};
 pub use guard::Guard;
 pub use names::{Label, Names};
+pub use reads::Reads;
 pub use sla::{Holidays, MAX_SLA_DAYS, Sla, SlaStatus, deadline, due_day, status};
 pub use workflow::{Action, State, StateKind, Subtask, Workflow};

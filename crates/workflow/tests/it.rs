@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use daftar_types::{JalaliDate, Lang, TehranDateTime, Timestamp};
 use daftar_workflow::{
     Actor, CaseSnapshot, Catalog, CatalogError, DefinitionError, DocumentProblem, Facts, FieldProblem,
-    FieldValue, Guard, GuardProblem, Holidays, Outcome, SYSTEM, ServiceDefinition, Sla, SlaStatus,
+    FieldValue, Guard, GuardProblem, Holidays, Outcome, Reads, SYSTEM, ServiceDefinition, Sla, SlaStatus,
     SubtaskState, TransitionError, Workflow, deadline, due_day, status, validate_form,
 };
 use proptest::prelude::*;
@@ -506,6 +506,27 @@ fn the_two_person_rule_looks_at_the_latest_first_approval() {
     // `a` approved first only in the earlier round, so `a` may now approve second; `b` may not.
     assert!(wf.fire(&case, "approve_second", &approver("b"), case.version, &Facts::new()).is_err());
     assert!(wf.fire(&case, "approve_second", &approver("a"), case.version, &Facts::new()).is_ok());
+}
+
+#[test]
+fn a_step_reads_only_what_its_guards_and_the_chain_after_it_name() {
+    let wf = permit();
+    // Returning documents and sending them back have no guards and nothing automatic follows.
+    assert_eq!(wf.reads("opened", Some("return_documents")), Reads::default());
+    assert_eq!(wf.reads("documents_correction", Some("resubmit_documents")), Reads::default());
+    // The second approval compares its actor with the first approval's, and nothing else.
+    let second = wf.reads("second_approval", Some("approve_second"));
+    assert_eq!(second.performers_of.iter().collect::<Vec<_>>(), ["approve_first"]);
+    assert!(second.facts.is_empty() && !second.subtasks);
+    // Submitting drawings needs them attached, and the step that follows by itself needs the
+    // machine's check done.
+    let drawings = wf.reads("instruction_sheet_issued", Some("submit_drawings"));
+    assert_eq!(drawings.facts.iter().collect::<Vec<_>>(), ["drawings_attached", "plan_check_done"]);
+    // Accepting them enters the inquiries: the parcel's facts decide which optional ones open,
+    // and the inquiries close by themselves once settled.
+    let accepted = wf.reads("expert_review", Some("accept_drawings"));
+    assert!(accepted.needs_fact("expert_certified") && accepted.needs_fact("needs_fire_inquiry"));
+    assert!(accepted.subtasks && !accepted.needs_history());
 }
 
 #[test]
@@ -1256,6 +1277,35 @@ fn facts_for(flags: &[String], numbers: &[String], seeds: &[u8]) -> Facts {
     facts
 }
 
+/// The facts `reads` lists, and the reason, out of `facts`.
+fn narrowed_facts(facts: &Facts, flags: &[String], numbers: &[String], reads: &Reads) -> Facts {
+    let mut narrow = Facts::new();
+    for name in flags.iter().filter(|n| reads.needs_fact(n)) {
+        if let Some(value) = facts.flag(name) {
+            narrow = narrow.with_flag(name, value);
+        }
+    }
+    for name in numbers.iter().filter(|n| reads.needs_fact(n)) {
+        if let Some(value) = facts.number(name) {
+            narrow = narrow.with_number(name, value);
+        }
+    }
+    match facts.reason() {
+        Some(reason) => narrow.with_reason(reason),
+        None => narrow,
+    }
+}
+
+/// The case as a caller reading only what `reads` lists would load it.
+fn narrowed_case(case: &CaseSnapshot, reads: &Reads) -> CaseSnapshot {
+    let mut narrow = case.clone();
+    narrow.history.retain(|h| reads.performers_of.contains(&h.action));
+    if !reads.subtasks {
+        narrow.subtasks.clear();
+    }
+    narrow
+}
+
 fn check_outcome(wf: &Workflow, case: &CaseSnapshot, outcome: &Outcome) -> Result<(), TestCaseError> {
     prop_assert_eq!(outcome.version, case.version + outcome.steps.len() as u64);
     prop_assert!(outcome.steps.len() <= wf.states().len());
@@ -1308,6 +1358,11 @@ proptest! {
                     }
                     let version = if stale { case.version.wrapping_sub(1) } else { case.version };
                     let result = wf.fire(&case, code, &actor, version, &facts);
+                    // Given only what `reads` lists, the engine decides the same.
+                    let reads = wf.reads(&case.state, Some(code));
+                    let narrow = narrowed_case(&case, &reads);
+                    let narrow_facts = narrowed_facts(&facts, &flags, &numbers, &reads);
+                    prop_assert_eq!(&wf.fire(&narrow, code, &actor, version, &narrow_facts), &result);
                     if stale {
                         let stale_refused = matches!(result, Err(TransitionError::StaleVersion { .. }));
                         prop_assert!(stale_refused);
@@ -1319,7 +1374,14 @@ proptest! {
                     }
                     result
                 }
-                Request::Advance => wf.advance(&case, case.version, &facts),
+                Request::Advance => {
+                    let result = wf.advance(&case, case.version, &facts);
+                    let reads = wf.reads(&case.state, None);
+                    let narrow = narrowed_case(&case, &reads);
+                    let narrow_facts = narrowed_facts(&facts, &flags, &numbers, &reads);
+                    prop_assert_eq!(&wf.advance(&narrow, case.version, &narrow_facts), &result);
+                    result
+                }
                 Request::Settle { subtask, state } => {
                     if let Some(code) = case.subtasks.get(subtask).map(|t| t.code.clone()) {
                         prop_assert!(case.settle_subtask(&code, state));
@@ -1335,6 +1397,11 @@ proptest! {
                 let again = wf.advance(&case, case.version, &facts);
                 prop_assert!(again.is_ok_and(|o| o.steps.is_empty()));
             }
+            let everyone = Actor::new("u-1", &ROLES);
+            let reads = wf.reads_offered(&case.state);
+            let offered = wf.available_actions(&case, &everyone, &facts);
+            let narrow_facts = narrowed_facts(&facts, &flags, &numbers, &reads);
+            prop_assert_eq!(wf.available_actions(&narrowed_case(&case, &reads), &everyone, &narrow_facts), offered);
             if wf.state(&case.state).is_some_and(|s| s.is_terminal()) {
                 for roles in [&ROLES[..], &["system"]] {
                     let everyone = Actor::new("u-1", roles);

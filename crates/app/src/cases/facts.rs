@@ -6,11 +6,11 @@
 use daftar_store::cases::{self as store, CaseRow};
 use daftar_types::{JalaliDate, Timestamp};
 use daftar_workflow::{
-    CaseSnapshot, Facts, HistoryEntry, Holidays, ServiceDefinition, SubtaskState, SubtaskStatus,
+    CaseSnapshot, Facts, HistoryEntry, Holidays, Reads, ServiceDefinition, SubtaskState, SubtaskStatus,
 };
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use sqlx::{Any, AnyConnection, Executor};
+use sqlx::AnyConnection;
 
 use crate::App;
 use crate::error::{AppError, AppResult, Message};
@@ -92,82 +92,121 @@ impl CaseFacts {
     }
 }
 
+/// The facts read from the case's documents.
+const DOCUMENT_FACTS: [&str; 5] = [
+    "documents_complete",
+    "drawings_attached",
+    "undertakings_signed",
+    "stage_report_attached",
+    "as_built_drawings_attached",
+];
+
 fn corrupt(e: &dyn std::fmt::Display) -> AppError {
     tracing::error!(error = %e, "stored case facts are unreadable");
     AppError::Conflict(Message::new("دادهٔ پرونده خوانا نیست.", "The case's data is unreadable."))
 }
 
-/// The facts of a case at this moment; `actor_national_id` is the acting person's, for the
+/// The facts of a case at this moment that `reads` lists: a fact kept elsewhere (documents,
+/// invoices, the acting expert's certificate, the permit's deadline) costs a query, made only
+/// when a guard can look at it. `actor` is the acting person's user id, for the
 /// expert-certification fact.
 pub(crate) async fn gather(
     app: &App,
     conn: &mut AnyConnection,
     case: &CaseRow,
     definition: &ServiceDefinition,
-    actor_national_id: Option<&str>,
+    reads: &Reads,
+    actor: Option<i64>,
 ) -> AppResult<Facts> {
     let recorded = CaseFacts::parse(case)?;
-    let documents = store::documents(&mut *conn, case.id).await?;
-    let has = |kind: &str| documents.iter().any(|d| d.kind == kind);
-    let kinds: Vec<&str> = documents.iter().map(|d| d.kind.as_str()).collect();
-    let invoices = daftar_store::money::invoices_of_owner(&mut *conn, "case", &case.tracking_code).await?;
+    let needs_any = |names: &[&str]| names.iter().any(|n| reads.needs_fact(n));
+    let documents = if needs_any(&DOCUMENT_FACTS) {
+        store::documents(&mut *conn, case.id).await?.into_iter().map(|d| d.kind).collect()
+    } else {
+        Vec::new()
+    };
+    let has = |kind: &str| documents.iter().any(|d| d == kind);
+    let invoices = if needs_any(&["invoice_issued", "fees_outstanding"]) {
+        daftar_store::money::invoices_of_owner(&mut *conn, "case", &case.tracking_code).await?
+    } else {
+        Vec::new()
+    };
     let live: Vec<_> = invoices.iter().filter(|i| i.status != "cancelled").collect();
     let outstanding: i64 =
         live.iter().filter(|i| i.status == "open").map(|i| (i.total - i.paid_total).max(0)).sum();
     let today = super::tehran_day(app.now());
-    let expert_certified = match actor_national_id {
-        Some(id) => certified_here(&mut *conn, id, case.office_id, today).await?,
+    let expert_certified = match actor.filter(|_| reads.needs_fact("expert_certified")) {
+        Some(user_id) => certified_here(&mut *conn, user_id, case.office_id, today).await?,
         None => false,
     };
-    let issued = store::issued_of_case(&mut *conn, case.id).await?;
-    let deadline_passed = issued
-        .and_then(|i| i.valid_until)
-        .and_then(|d| JalaliDate::parse(&d).ok())
-        .is_some_and(|until| until < today);
+    let deadline_passed = if reads.needs_fact("completion_deadline_passed") {
+        store::issued_of_case(&mut *conn, case.id)
+            .await?
+            .and_then(|i| i.valid_until)
+            .and_then(|d| JalaliDate::parse(&d).ok())
+            .is_some_and(|until| until < today)
+    } else {
+        false
+    };
     let plan_check = recorded.plan_check.as_ref();
     let open_items = plan_check.map_or(0, |p| p.items.iter().filter(|i| i.settled.is_none()).count());
     let refused_items = plan_check.map_or(0, |p| {
         p.not_accepted as usize
             + p.items.iter().filter(|i| i.settled.as_ref().is_some_and(|s| !s.accepted)).count()
     });
-    let mut engine = Facts::new()
-        .with_flag("documents_complete", definition.missing_documents(kinds.iter().copied()).is_empty())
-        .with_flag("drawings_attached", has("architectural_drawings"))
-        .with_flag("undertakings_signed", has("engineers_undertakings"))
-        .with_flag("stage_report_attached", has("supervisor_stage_report"))
-        .with_flag("as_built_drawings_attached", has("as_built_drawings"))
-        .with_flag("inspector_assigned", recorded.inspector.is_some())
-        .with_flag("plan_check_done", plan_check.is_some())
-        .with_flag("expert_certified", expert_certified)
-        .with_flag("invoice_issued", !live.is_empty())
-        .with_flag("supervisor_appointed", recorded.supervisor.is_some())
-        .with_flag("completion_deadline_passed", deadline_passed)
-        .with_number("fees_outstanding", outstanding)
-        .with_number("review_items_open", open_items as i64)
-        .with_number("items_not_accepted", refused_items as i64);
+    let mut flags = vec![
+        ("documents_complete", definition.missing_documents(documents.iter().map(String::as_str)).is_empty()),
+        ("drawings_attached", has("architectural_drawings")),
+        ("undertakings_signed", has("engineers_undertakings")),
+        ("stage_report_attached", has("supervisor_stage_report")),
+        ("as_built_drawings_attached", has("as_built_drawings")),
+        ("inspector_assigned", recorded.inspector.is_some()),
+        ("plan_check_done", plan_check.is_some()),
+        ("expert_certified", expert_certified),
+        ("invoice_issued", !live.is_empty()),
+        ("supervisor_appointed", recorded.supervisor.is_some()),
+        ("completion_deadline_passed", deadline_passed),
+    ];
     if let Some(passed) = recorded.inspection_passed {
-        engine = engine.with_flag("inspection_passed", passed);
+        flags.push(("inspection_passed", passed));
     }
     if let Some(violation) = recorded.violation {
-        engine = engine.with_flag("violation_open", violation).with_flag("violation_found", violation);
+        flags.extend([("violation_open", violation), ("violation_found", violation)]);
     }
     for subtask in definition.workflow.subtasks() {
         if let Some(fact) = &subtask.opens_if {
-            engine = engine.with_flag(fact, recorded.inquiries.contains(&subtask.code));
+            flags.push((fact.as_str(), recorded.inquiries.contains(&subtask.code)));
         }
+    }
+    let numbers = [
+        ("fees_outstanding", outstanding),
+        ("review_items_open", open_items as i64),
+        ("items_not_accepted", refused_items as i64),
+    ];
+    // A fact not read is left out rather than given a default: should a guard ever look at one
+    // that `reads` missed, it refuses the step instead of deciding on a made-up value.
+    let mut engine = Facts::new();
+    for (name, value) in flags.into_iter().filter(|(name, _)| reads.needs_fact(name)) {
+        engine = engine.with_flag(name, value);
+    }
+    for (name, value) in numbers.into_iter().filter(|(name, _)| reads.needs_fact(name)) {
+        engine = engine.with_number(name, value);
     }
     Ok(engine)
 }
 
-/// Whether the person with this national ID is a certified expert, certificate unexpired,
-/// assigned to this office.
-async fn certified_here<'c>(
-    ex: impl Executor<'c, Database = Any>,
-    national_id: &str,
+/// Whether the person is a certified expert, certificate unexpired, assigned to this office.
+async fn certified_here(
+    conn: &mut AnyConnection,
+    user_id: i64,
     office_id: i64,
     today: JalaliDate,
 ) -> AppResult<bool> {
-    let Some(expert) = daftar_store::licensing::expert(ex, national_id).await? else {
+    let Some(national_id) = daftar_store::users::get(&mut *conn, user_id).await?.and_then(|u| u.national_id)
+    else {
+        return Ok(false);
+    };
+    let Some(expert) = daftar_store::licensing::expert(&mut *conn, &national_id).await? else {
         return Ok(false);
     };
     let unexpired =
@@ -175,25 +214,39 @@ async fn certified_here<'c>(
     Ok(expert.certified_on.is_some() && unexpired && expert.office_id == Some(office_id))
 }
 
-/// The case as the engine sees it: state, version, history and current subtasks.
-pub(crate) async fn snapshot(conn: &mut AnyConnection, case: &CaseRow) -> AppResult<CaseSnapshot> {
-    let history = store::steps(&mut *conn, case.id)
-        .await?
-        .into_iter()
-        .map(|s| HistoryEntry { action: s.action, actor_id: s.actor_id, role: s.role })
-        .collect();
-    let subtasks = store::subtasks(&mut *conn, case.id)
-        .await?
-        .into_iter()
-        .map(|t| SubtaskStatus {
-            state: match t.state.as_str() {
-                "answered" => SubtaskState::Answered,
-                "withdrawn" => SubtaskState::Withdrawn,
-                _ => SubtaskState::Pending,
-            },
-            code: t.code,
-        })
-        .collect();
+/// The case as the engine sees it: state and version, and the history and current subtasks as
+/// far as `reads` lists them.
+pub(crate) async fn snapshot(
+    conn: &mut AnyConnection,
+    case: &CaseRow,
+    reads: &Reads,
+) -> AppResult<CaseSnapshot> {
+    let history = if reads.needs_history() {
+        store::steps(&mut *conn, case.id)
+            .await?
+            .into_iter()
+            .filter(|s| reads.performers_of.contains(&s.action))
+            .map(|s| HistoryEntry { action: s.action, actor_id: s.actor_id, role: s.role })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let subtasks = if reads.subtasks {
+        store::subtasks(&mut *conn, case.id)
+            .await?
+            .into_iter()
+            .map(|t| SubtaskStatus {
+                state: match t.state.as_str() {
+                    "answered" => SubtaskState::Answered,
+                    "withdrawn" => SubtaskState::Withdrawn,
+                    _ => SubtaskState::Pending,
+                },
+                code: t.code,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(CaseSnapshot {
         state: case.state.clone(),
         version: u64::try_from(case.version).unwrap_or_default(),

@@ -473,9 +473,8 @@ pub async fn view(app: &App, principal: &Principal, tracking: &str) -> AppResult
     let case = store::case_by_tracking(app.store().pool(), tracking, "").await?.ok_or(AppError::NotFound)?;
     let definition = catalog::definition_of(app, case.service_id).await?;
     let roles = workflow_roles(app, principal, &case, &definition).await?;
-    let actor_national_id = national_id_of(app, principal.user_id).await?;
     let actor = daftar_workflow::Actor::new(principal.user_id.to_string(), &roles);
-    build_view(app, &case, &definition, Some((&actor, actor_national_id.as_deref()))).await
+    build_view(app, &case, &definition, Some((&actor, principal.user_id))).await
 }
 
 /// What anyone holding the tracking code and the applicant's national ID may see, without
@@ -495,18 +494,19 @@ async fn build_view(
     app: &App,
     case: &CaseRow,
     definition: &ServiceDefinition,
-    actor: Option<(&daftar_workflow::Actor, Option<&str>)>,
+    actor: Option<(&daftar_workflow::Actor, i64)>,
 ) -> AppResult<CaseView> {
     let pool = app.store().pool();
     let steps = store::steps(pool, case.id).await?;
     let state = definition.workflow.state(&case.state);
     let actions = match actor {
-        Some((actor, national_id)) => {
+        Some((actor, user_id)) => {
             let mut conn = pool.acquire().await.map_err(daftar_store::StoreError::from)?;
-            let snapshot = facts::snapshot(&mut conn, case).await?;
+            let reads = definition.workflow.reads_offered(&case.state);
+            let snapshot = facts::snapshot(&mut conn, case, &reads).await?;
             // Facts that an action's own inputs provide (the inspector named when scheduling,
             // the invoice issued by issuing it) do not block offering it.
-            let facts = facts::gather(app, &mut conn, case, definition, national_id)
+            let facts = facts::gather(app, &mut conn, case, definition, &reads, Some(user_id))
                 .await?
                 .with_flag("inspector_assigned", true)
                 .with_flag("invoice_issued", true)

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::facts::{self, CaseFacts, LevelRecord, PlanCheckRecord, ReviewItem, Settlement};
-use super::{CaseView, catalog, issue, national_id_of, view, workflow_roles};
+use super::{CaseView, catalog, issue, view, workflow_roles};
 use crate::audit::{By, entry};
 use crate::authz::{Principal, Role};
 use crate::error::{AppError, AppResult, FieldError, Message};
@@ -125,7 +125,6 @@ pub async fn act_brief(
     let seen = store::case_by_tracking(app.store().pool(), tracking, "").await?.ok_or(AppError::NotFound)?;
     let definition = catalog::definition_of(app, seen.service_id).await?;
     let roles = workflow_roles(app, principal, &seen, &definition).await?;
-    let national_id = national_id_of(app, principal.user_id).await?;
     let mut tx = app.store().begin_write().await?;
     let lock = app.store().for_update();
     let mut case = store::case_by_id(tx.conn(), seen.id, lock).await?.ok_or(AppError::NotFound)?;
@@ -143,18 +142,23 @@ pub async fn act_brief(
     if !action.auto && !roles.iter().any(|r| action.allows_role(r)) {
         return Err(AppError::Forbidden);
     }
-    let mut recorded = CaseFacts::parse(&case)?;
+    let before = CaseFacts::parse(&case)?;
+    let mut recorded = before.clone();
     let by = By::Principal(principal);
     if action.from.contains(&case.state) {
         prepare(app, &mut tx, principal, meta, &case, &mut recorded, request).await?;
-        case.facts = recorded.to_json();
-        store::update_facts(tx.conn(), case.id, &case.facts).await?;
+        if recorded != before {
+            case.facts = recorded.to_json();
+            store::update_facts(tx.conn(), case.id, &case.facts).await?;
+        }
     }
-    let mut engine_facts = facts::gather(app, tx.conn(), &case, &definition, national_id.as_deref()).await?;
+    let reads = definition.workflow.reads(&case.state, Some(&request.action));
+    let mut engine_facts =
+        facts::gather(app, tx.conn(), &case, &definition, &reads, Some(principal.user_id)).await?;
     if let Some(reason) = &request.reason {
         engine_facts = engine_facts.with_reason(reason);
     }
-    let snapshot = facts::snapshot(tx.conn(), &case).await?;
+    let snapshot = facts::snapshot(tx.conn(), &case, &reads).await?;
     let actor = Actor::new(principal.user_id.to_string(), &roles);
     let expected = u64::try_from(request.version).unwrap_or(u64::MAX);
     let outcome = definition
@@ -183,8 +187,9 @@ pub(crate) async fn advance_in(
     let lock = tx_lock(app);
     let case = store::case_by_id(tx.conn(), case_id, lock).await?.ok_or(AppError::NotFound)?;
     let definition = catalog::definition_of(app, case.service_id).await?;
-    let engine_facts = facts::gather(app, tx.conn(), &case, &definition, None).await?;
-    let snapshot = facts::snapshot(tx.conn(), &case).await?;
+    let reads = definition.workflow.reads(&case.state, None);
+    let engine_facts = facts::gather(app, tx.conn(), &case, &definition, &reads, None).await?;
+    let snapshot = facts::snapshot(tx.conn(), &case, &reads).await?;
     let expected = u64::try_from(case.version).unwrap_or_default();
     let outcome =
         definition.workflow.advance(&snapshot, expected, &engine_facts).map_err(|e| transition_error(&e))?;

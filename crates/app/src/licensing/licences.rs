@@ -162,14 +162,14 @@ pub async fn change_licence(
 /// no licence on record and are governed by their status alone. Runs on the caller's connection,
 /// so a use case can ask inside its own transaction.
 pub async fn office_may_act(conn: &mut AnyConnection, office_id: i64, today: JalaliDate) -> AppResult<bool> {
-    let Some(office) = daftar_store::orgs::office(&mut *conn, office_id).await? else {
+    let Some((status, licence)) = store::office_standing(&mut *conn, office_id).await? else {
         return Ok(false);
     };
-    if office.status != "open" {
+    if status != "open" {
         return Ok(false);
     }
-    match store::licence_of_office(&mut *conn, office_id).await? {
-        Some(row) => Ok(stored::<Licence>(&row.data)?.is_in_force(today)),
+    match licence {
+        Some(data) => Ok(stored::<Licence>(&data)?.is_in_force(today)),
         None => Ok(true),
     }
 }
