@@ -7,7 +7,7 @@ use daftar_types::Lang;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::{catalog, workflow_roles};
+use super::{acting_roles, catalog};
 use crate::audit::{By, entry};
 use crate::authz::Principal;
 use crate::error::{AppError, AppResult, FieldError, Message};
@@ -70,7 +70,7 @@ pub async fn upload_document(
     let pool = app.store().pool();
     let case = store::case_by_tracking(pool, tracking, "").await?.ok_or(AppError::NotFound)?;
     let definition = catalog::definition_of(app, case.service_id).await?;
-    workflow_roles(app, principal, &case, &definition).await?;
+    acting_roles(app, principal, &case, &definition).await?;
     if case.terminal != 0 {
         return Err(AppError::Conflict(Message::new("این پرونده بسته شده است.", "This case is closed.")));
     }
@@ -120,7 +120,7 @@ pub async fn document_bytes(
     let pool = app.store().pool();
     let case = store::case_by_tracking(pool, tracking, "").await?.ok_or(AppError::NotFound)?;
     let definition = catalog::definition_of(app, case.service_id).await?;
-    workflow_roles(app, principal, &case, &definition).await?;
+    acting_roles(app, principal, &case, &definition).await?;
     let document = store::documents(pool, case.id)
         .await?
         .into_iter()

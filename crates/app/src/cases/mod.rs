@@ -22,6 +22,7 @@ use daftar_workflow::{ServiceDefinition, validate_form};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::json;
+use sqlx::AnyConnection;
 
 pub use catalog::{ServiceSummary, publish_service, service_catalog, service_definition};
 pub use facts::CaseFacts;
@@ -61,29 +62,40 @@ pub struct OwnerInput {
     pub share: String,
 }
 
+/// The workflow role codes the caller acts in on this case, with the office check of
+/// [`check_acting_office`], on a connection of the pool.
+pub(crate) async fn acting_roles(
+    app: &App,
+    principal: &Principal,
+    case: &CaseRow,
+    definition: &ServiceDefinition,
+) -> AppResult<Vec<&'static str>> {
+    let mut conn = app.store().pool().acquire().await.map_err(daftar_store::StoreError::from)?;
+    check_acting_office(app, &mut conn, principal).await?;
+    workflow_roles(&mut conn, principal, case, definition).await
+}
+
 /// The workflow role codes the caller acts in on this case. Office roles act only on their own
 /// office's cases, district roles on their district's, a citizen on cases they apply for or own.
+/// Reads on `conn`, so that a step can ask inside its own transaction.
 pub(crate) async fn workflow_roles(
-    app: &App,
+    conn: &mut AnyConnection,
     principal: &Principal,
     case: &CaseRow,
     definition: &ServiceDefinition,
 ) -> AppResult<Vec<&'static str>> {
     let role = principal.role.ok_or(AppError::Forbidden)?;
     let same_office = principal.office_id == Some(case.office_id);
-    if same_office && role.scope() == crate::authz::ScopeKind::Office {
-        check_office_may_act(app, case.office_id).await?;
-    }
     let same_district = principal.district_id == Some(case.district_id);
     let roles: &[&str] = match role {
-        Role::Citizen if is_party(app, principal, case).await? => &["citizen"],
+        Role::Citizen if is_party(conn, principal, case).await? => &["citizen"],
         Role::OfficeLicenseHolder if same_office => &["office_manager", "office_intake"],
         Role::OfficeTechnicalManager if same_office => &["office_manager", "office_intake", "office_expert"],
         Role::OfficeExpert if same_office => &["office_expert", "office_intake", "inspector"],
         Role::DistrictReviewer if same_district => &["municipal_reviewer"],
         Role::DistrictPermitApprover if same_district => &["permit_approver"],
         Role::Supervisor => &["district_supervisor"],
-        Role::Agency if agency_code(app, principal).await?.as_deref() == Some(&definition.agency.code) => {
+        Role::Agency if agency_code(conn, principal).await?.as_deref() == Some(&definition.agency.code) => {
             &["agency_officer"]
         }
         _ => return Err(AppError::Forbidden),
@@ -91,10 +103,27 @@ pub(crate) async fn workflow_roles(
     Ok(roles.to_vec())
 }
 
+/// An office's staff act on cases only while their office may act (see [`check_office_may_act`]).
+pub(crate) async fn check_acting_office(
+    app: &App,
+    conn: &mut AnyConnection,
+    principal: &Principal,
+) -> AppResult<()> {
+    match (principal.role, principal.office_id) {
+        (Some(role), Some(office)) if role.scope() == crate::authz::ScopeKind::Office => {
+            check_office_may_act(app, conn, office).await
+        }
+        _ => Ok(()),
+    }
+}
+
 /// An agency account's agency: its username, in the code form services use
 /// (`fire-department` → `fire_department`).
-pub(crate) async fn agency_code(app: &App, principal: &Principal) -> AppResult<Option<String>> {
-    let user = daftar_store::users::get(app.store().pool(), principal.user_id).await?;
+pub(crate) async fn agency_code(
+    conn: &mut AnyConnection,
+    principal: &Principal,
+) -> AppResult<Option<String>> {
+    let user = daftar_store::users::get(conn, principal.user_id).await?;
     Ok(user.filter(|u| u.kind == "agency").and_then(|u| u.username).map(|name| name.replace('-', "_")))
 }
 
@@ -104,14 +133,16 @@ pub(crate) async fn national_id_of(app: &App, user_id: i64) -> AppResult<Option<
 }
 
 /// Whether a citizen applies for or owns the case.
-async fn is_party(app: &App, principal: &Principal, case: &CaseRow) -> AppResult<bool> {
-    let Some(id) = national_id_of(app, principal.user_id).await? else {
+async fn is_party(conn: &mut AnyConnection, principal: &Principal, case: &CaseRow) -> AppResult<bool> {
+    let national_id =
+        daftar_store::users::get(&mut *conn, principal.user_id).await?.and_then(|u| u.national_id);
+    let Some(id) = national_id else {
         return Ok(false);
     };
     if case.applicant_national_id == id {
         return Ok(true);
     }
-    let owners = store::owners(app.store().pool(), case.id).await?;
+    let owners = store::owners(&mut *conn, case.id).await?;
     Ok(owners.iter().any(|o| o.identifier == id))
 }
 
@@ -216,15 +247,15 @@ async fn opening_office(app: &App, principal: &Principal, requested: Option<&str
     let office = office.ok_or_else(|| {
         field("office", "دفتر خدمات", "Office", "چنین دفتری نیست.".into(), "no such office.".into())
     })?;
-    check_office_may_act(app, office.id).await?;
+    let mut conn = app.store().pool().acquire().await.map_err(daftar_store::StoreError::from)?;
+    check_office_may_act(app, &mut conn, office.id).await?;
     Ok(office)
 }
 
 /// Refuses when the office may not act today: not open, or its licence suspended, revoked or
 /// expired.
-async fn check_office_may_act(app: &App, office_id: i64) -> AppResult<()> {
-    let mut conn = app.store().pool().acquire().await.map_err(daftar_store::StoreError::from)?;
-    if crate::licensing::office_may_act(&mut conn, office_id, tehran_day(app.now())).await? {
+async fn check_office_may_act(app: &App, conn: &mut AnyConnection, office_id: i64) -> AppResult<()> {
+    if crate::licensing::office_may_act(conn, office_id, tehran_day(app.now())).await? {
         return Ok(());
     }
     Err(AppError::Conflict(Message::new(
@@ -472,7 +503,7 @@ pub struct IssuedView {
 pub async fn view(app: &App, principal: &Principal, tracking: &str) -> AppResult<CaseView> {
     let case = store::case_by_tracking(app.store().pool(), tracking, "").await?.ok_or(AppError::NotFound)?;
     let definition = catalog::definition_of(app, case.service_id).await?;
-    let roles = workflow_roles(app, principal, &case, &definition).await?;
+    let roles = acting_roles(app, principal, &case, &definition).await?;
     let actor = daftar_workflow::Actor::new(principal.user_id.to_string(), &roles);
     build_view(app, &case, &definition, Some((&actor, principal.user_id))).await
 }

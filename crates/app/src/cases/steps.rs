@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::facts::{self, CaseFacts, LevelRecord, PlanCheckRecord, ReviewItem, Settlement};
-use super::{CaseView, catalog, issue, view, workflow_roles};
+use super::{CaseView, catalog, check_acting_office, issue, view, workflow_roles};
 use crate::audit::{By, entry};
 use crate::authz::{Principal, Role};
 use crate::error::{AppError, AppResult, FieldError, Message};
@@ -120,14 +120,16 @@ pub async fn act_brief(
     tracking: &str,
     request: &ActRequest,
 ) -> AppResult<Stepped> {
-    // Who may act, and in which roles, is read before the write transaction: it depends on
-    // nothing a step changes, and a transaction must not wait on a second connection.
-    let seen = store::case_by_tracking(app.store().pool(), tracking, "").await?.ok_or(AppError::NotFound)?;
-    let definition = catalog::definition_of(app, seen.service_id).await?;
-    let roles = workflow_roles(app, principal, &seen, &definition).await?;
+    // The office's standing is read before the write transaction: no step changes it. The
+    // case is read once, locked, and who may act on it is read in the same transaction.
+    let mut conn = app.store().pool().acquire().await.map_err(daftar_store::StoreError::from)?;
+    check_acting_office(app, &mut conn, principal).await?;
+    drop(conn);
     let mut tx = app.store().begin_write().await?;
     let lock = app.store().for_update();
-    let mut case = store::case_by_id(tx.conn(), seen.id, lock).await?.ok_or(AppError::NotFound)?;
+    let mut case = store::case_by_tracking(tx.conn(), tracking, lock).await?.ok_or(AppError::NotFound)?;
+    let definition = catalog::definition_of(app, case.service_id).await?;
+    let roles = workflow_roles(tx.conn(), principal, &case, &definition).await?;
     if case.version != request.version {
         return Err(stale(case.version));
     }
@@ -241,7 +243,8 @@ pub async fn answer_inquiry(
     let allowed = if withdraw {
         subtask.optional && principal.has_role(&[Role::OfficeExpert, Role::OfficeTechnicalManager])
     } else {
-        super::agency_code(app, principal).await?.as_deref() == Some(subtask.agency.code.as_str())
+        let mut conn = app.store().pool().acquire().await.map_err(daftar_store::StoreError::from)?;
+        super::agency_code(&mut conn, principal).await?.as_deref() == Some(subtask.agency.code.as_str())
     };
     if !allowed || (withdraw && principal.office_id != Some(case.office_id)) {
         return Err(AppError::Forbidden);
