@@ -171,7 +171,14 @@ async fn bench(backend: Backend, url: &str, duration: Duration) -> Row {
     let workers = app.spawn_workers();
     let server = tokio::spawn(daftar_web::serve(listener, app.clone(), std::future::pending()));
     eprintln!("{}: http, {CLIENTS} clients…", backend.name());
-    let http = run_http(&base, &cookie, &cases, duration).await;
+    // The clients run on a runtime of their own, as they would in another process: the
+    // server's workers serve requests, not the load generator.
+    let clients = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("the clients' runtime");
+    let http = clients
+        .spawn(async move { run_http(&base, &cookie, &cases, duration).await })
+        .await
+        .expect("the clients finish");
+    clients.shutdown_background();
     server.abort();
     for worker in workers {
         worker.abort();
