@@ -30,10 +30,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyConnection, AnyPool, Executor, Transaction};
+use sqlx::{AnyConnection, AnyPool, Connection, Executor, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use audit::AuditEntry;
+
+/// How long a pooled connection may sit unused before it is checked with a ping on checkout.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(10);
 
 /// Which database sits behind the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,7 +122,19 @@ impl Store {
                 Backend::Sqlite => 8,
                 Backend::Postgres => 32,
             })
-            .acquire_timeout(Duration::from_secs(30));
+            .acquire_timeout(Duration::from_secs(30))
+            // A connection in steady use is known to be alive: pinging it on every checkout
+            // would cost a round trip per query. One left idle a while is pinged first, since a
+            // restarted or failed-over database may have closed it.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > PING_AFTER_IDLE {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            });
         let pool = match backend {
             Backend::Sqlite => {
                 pool_options

@@ -173,7 +173,8 @@ async fn bench(backend: Backend, url: &str, duration: Duration) -> Row {
     eprintln!("{}: http, {CLIENTS} clients…", backend.name());
     // The clients run on a runtime of their own, as they would in another process: the
     // server's workers serve requests, not the load generator.
-    let clients = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("the clients' runtime");
+    let clients =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("the clients' runtime");
     let http = clients
         .spawn(async move { run_http(&base, &cookie, &cases, duration).await })
         .await
