@@ -30,7 +30,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyConnection, AnyPool, Connection, Executor, Transaction};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use audit::AuditEntry;
@@ -196,6 +197,12 @@ impl Store {
     /// The pool, for reads. Writes go through [`Store::begin_write`].
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// One connection of the pool, for several reads in a row (or a check a caller may also
+    /// run inside its own transaction, on that transaction's connection).
+    pub async fn acquire(&self) -> Result<PoolConnection<Any>> {
+        Ok(self.pool.acquire().await?)
     }
 
     pub async fn close(&self) {

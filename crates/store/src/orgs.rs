@@ -144,22 +144,6 @@ pub async fn memberships_of<'e>(
     .await?)
 }
 
-/// One membership of a user (None when the id is not the user's).
-pub async fn membership<'e>(
-    ex: impl Executor<'e, Database = Any>,
-    id: i64,
-    user_id: i64,
-) -> Result<Option<MembershipRow>> {
-    Ok(sqlx::query_as(
-        "SELECT id, user_id, role, office_id, district_id, scope_key FROM memberships \
-         WHERE id = $1 AND user_id = $2",
-    )
-    .bind(id)
-    .bind(user_id)
-    .fetch_optional(ex)
-    .await?)
-}
-
 /// The memberships of several users in one query, in user and id order.
 pub async fn memberships_of_users<'e>(
     ex: impl Executor<'e, Database = Any>,

@@ -202,8 +202,7 @@ async fn certified_here(
     office_id: i64,
     today: JalaliDate,
 ) -> AppResult<bool> {
-    let Some(national_id) = daftar_store::users::get(&mut *conn, user_id).await?.and_then(|u| u.national_id)
-    else {
+    let Some(national_id) = super::national_id_of(&mut *conn, user_id).await? else {
         return Ok(false);
     };
     let Some(expert) = daftar_store::licensing::expert(&mut *conn, &national_id).await? else {

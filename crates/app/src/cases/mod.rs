@@ -70,7 +70,7 @@ pub(crate) async fn acting_roles(
     case: &CaseRow,
     definition: &ServiceDefinition,
 ) -> AppResult<Vec<&'static str>> {
-    let mut conn = app.store().pool().acquire().await.map_err(daftar_store::StoreError::from)?;
+    let mut conn = app.store().acquire().await?;
     check_acting_office(app, &mut conn, principal).await?;
     workflow_roles(&mut conn, principal, case, definition).await
 }
@@ -128,15 +128,13 @@ pub(crate) async fn agency_code(
 }
 
 /// The signed-in person's national ID, if the account has one.
-pub(crate) async fn national_id_of(app: &App, user_id: i64) -> AppResult<Option<String>> {
-    Ok(daftar_store::users::get(app.store().pool(), user_id).await?.and_then(|u| u.national_id))
+pub(crate) async fn national_id_of(conn: &mut AnyConnection, user_id: i64) -> AppResult<Option<String>> {
+    Ok(daftar_store::users::get(conn, user_id).await?.and_then(|u| u.national_id))
 }
 
 /// Whether a citizen applies for or owns the case.
 async fn is_party(conn: &mut AnyConnection, principal: &Principal, case: &CaseRow) -> AppResult<bool> {
-    let national_id =
-        daftar_store::users::get(&mut *conn, principal.user_id).await?.and_then(|u| u.national_id);
-    let Some(id) = national_id else {
+    let Some(id) = national_id_of(&mut *conn, principal.user_id).await? else {
         return Ok(false);
     };
     if case.applicant_national_id == id {
@@ -247,7 +245,7 @@ async fn opening_office(app: &App, principal: &Principal, requested: Option<&str
     let office = office.ok_or_else(|| {
         field("office", "دفتر خدمات", "Office", "چنین دفتری نیست.".into(), "no such office.".into())
     })?;
-    let mut conn = app.store().pool().acquire().await.map_err(daftar_store::StoreError::from)?;
+    let mut conn = app.store().acquire().await?;
     check_office_may_act(app, &mut conn, office.id).await?;
     Ok(office)
 }
@@ -324,7 +322,7 @@ pub async fn open_case(
         )?;
     let applicant = match form.get("owner_national_id") {
         Some(daftar_workflow::FieldValue::NationalId(id)) => id.as_str().to_owned(),
-        _ => national_id_of(app, principal.user_id).await?.unwrap_or_default(),
+        _ => national_id_of(&mut *app.store().acquire().await?, principal.user_id).await?.unwrap_or_default(),
     };
     let mobile = match form.get("mobile") {
         Some(daftar_workflow::FieldValue::Mobile(m)) => m.as_str().to_owned(),
@@ -532,7 +530,7 @@ async fn build_view(
     let state = definition.workflow.state(&case.state);
     let actions = match actor {
         Some((actor, user_id)) => {
-            let mut conn = pool.acquire().await.map_err(daftar_store::StoreError::from)?;
+            let mut conn = app.store().acquire().await?;
             let reads = definition.workflow.reads_offered(&case.state);
             let snapshot = facts::snapshot(&mut conn, case, &reads).await?;
             // Facts that an action's own inputs provide (the inspector named when scheduling,
@@ -705,7 +703,9 @@ pub async fn inbox(
         // Agencies hear of their cases through webhooks and answer inquiries by tracking code.
         (Some(Role::Agency), _, _) => return Ok(Vec::new()),
         (Some(Role::Citizen), _, _) => {
-            national_id = national_id_of(app, principal.user_id).await?.ok_or(AppError::Forbidden)?;
+            national_id = national_id_of(&mut *app.store().acquire().await?, principal.user_id)
+                .await?
+                .ok_or(AppError::Forbidden)?;
             CaseScope::Applicant(&national_id)
         }
         _ => return Err(AppError::Forbidden),

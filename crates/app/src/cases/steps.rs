@@ -122,7 +122,7 @@ pub async fn act_brief(
 ) -> AppResult<Stepped> {
     // The office's standing is read before the write transaction: no step changes it. The
     // case is read once, locked, and who may act on it is read in the same transaction.
-    let mut conn = app.store().pool().acquire().await.map_err(daftar_store::StoreError::from)?;
+    let mut conn = app.store().acquire().await?;
     check_acting_office(app, &mut conn, principal).await?;
     drop(conn);
     let mut tx = app.store().begin_write().await?;
@@ -243,7 +243,7 @@ pub async fn answer_inquiry(
     let allowed = if withdraw {
         subtask.optional && principal.has_role(&[Role::OfficeExpert, Role::OfficeTechnicalManager])
     } else {
-        let mut conn = app.store().pool().acquire().await.map_err(daftar_store::StoreError::from)?;
+        let mut conn = app.store().acquire().await?;
         super::agency_code(&mut conn, principal).await?.as_deref() == Some(subtask.agency.code.as_str())
     };
     if !allowed || (withdraw && principal.office_id != Some(case.office_id)) {
